@@ -1,0 +1,542 @@
+/**
+ * An in-memory filesystem with POSIX semantics, for tests and for browsers:
+ * `rename` replaces, `link` refuses an existing target, missing parents and
+ * non-empty directories fail as on a disk. It also models durability: file
+ * data survives {@linkcode MemoryFileSystem.crash} only after `sync()`, and
+ * directory entries only after `syncDirectory()` of their directory.
+ *
+ * It is trusted only because the Deno and Node backends pass the same
+ * contract test suite.
+ *
+ * @example A store in memory
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/store", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("hello", { name: "greeting" });
+ * console.log(await store.list("new")); // ["/store/new/greeting"]
+ * ```
+ *
+ * @module
+ */
+
+import { fromNativeError } from "../_native_error.ts";
+import type {
+  DirEntry,
+  FileHandle,
+  FileInfo,
+  FileSystem,
+  FileSystemCapabilities,
+  OpenOptions,
+} from "../file_system.ts";
+
+/** Options of {@linkcode memoryFileSystem}. */
+export interface MemoryFileSystemOptions {
+  /**
+   * The process id this filesystem reports.
+   *
+   * @default {1}
+   */
+  pid?: number;
+  /**
+   * The host name this filesystem reports.
+   *
+   * @default {"memory"}
+   */
+  hostname?: string;
+  /**
+   * Answers whether a process of this host is alive; the default knows only
+   * that its own `pid` is.
+   *
+   * @default {undefined}
+   */
+  processAlive?: (pid: number) => boolean | undefined;
+  /**
+   * Declare hard links as supported (turn off to test the fallback).
+   *
+   * @default {true}
+   */
+  hardLinks?: boolean;
+  /**
+   * Declare directory fsync as supported.
+   *
+   * @default {true}
+   */
+  syncDirectory?: boolean;
+  /**
+   * Declare watching as supported.
+   *
+   * @default {true}
+   */
+  watch?: boolean;
+}
+
+class MemFile {
+  data: Uint8Array = new Uint8Array(0);
+  size = 0;
+  mtime: number = Date.now();
+  durable: Uint8Array = new Uint8Array(0);
+  durableMtime: number = this.mtime;
+  bytes(): Uint8Array {
+    return this.data.subarray(0, this.size);
+  }
+}
+
+class MemSymlink {
+  constructor(readonly target: string) {}
+  mtime: number = Date.now();
+}
+
+class MemDir {
+  entries: Map<string, Node> = new Map();
+  durable: Map<string, Node> = new Map();
+  mtime: number = Date.now();
+  watchers: Set<() => void> = new Set();
+  changed(): void {
+    this.mtime = Date.now();
+    for (const notify of this.watchers) notify();
+  }
+}
+
+type Node = MemFile | MemDir | MemSymlink;
+
+function nativeError(code: string, syscall: string, path: string): Error {
+  const err = new Error(`${code}: ${syscall} '${path}'`);
+  return Object.assign(err, { code, syscall, path });
+}
+
+interface State {
+  root: MemDir;
+}
+
+/**
+ * An in-memory filesystem. Create one with {@linkcode memoryFileSystem}.
+ */
+export class MemoryFileSystem implements FileSystem {
+  /** What this backend can do. */
+  readonly capabilities: FileSystemCapabilities;
+  /** The process id this filesystem reports. */
+  readonly pid: number;
+  /** The host name this filesystem reports. */
+  readonly hostname: string;
+  #state: State;
+  #alive: ((pid: number) => boolean | undefined) | undefined;
+  #options: MemoryFileSystemOptions;
+
+  /**
+   * Creates an empty filesystem with only the root directory, or a view of
+   * another's tree.
+   *
+   * @param options Identity and capabilities.
+   * @param state The tree to share (internal).
+   */
+  constructor(options: MemoryFileSystemOptions = {}, state?: State) {
+    this.#options = options;
+    this.capabilities = {
+      hardLinks: options.hardLinks ?? true,
+      syncDirectory: options.syncDirectory ?? true,
+      watch: options.watch ?? true,
+    };
+    this.pid = options.pid ?? 1;
+    this.hostname = options.hostname ?? "memory";
+    this.#alive = options.processAlive;
+    this.#state = state ?? { root: new MemDir() };
+  }
+
+  /**
+   * Another view of the same tree, as a second process would see it.
+   *
+   * @param options Identity and capabilities of the view; unset fields are
+   * taken from this one.
+   * @returns A filesystem sharing this one's files.
+   */
+  share(options: MemoryFileSystemOptions = {}): MemoryFileSystem {
+    return new MemoryFileSystem({ ...this.#options, ...options }, this.#state);
+  }
+
+  /**
+   * Simulates a power cut: every file's data falls back to what was last
+   * synced, and every directory's entries to what was last synced with
+   * `syncDirectory()`. Open handles keep working on the lost state.
+   */
+  crash(): void {
+    const restore = (dir: MemDir, seen: Set<Node>): void => {
+      dir.entries = new Map(dir.durable);
+      for (const node of dir.entries.values()) {
+        if (seen.has(node)) continue;
+        seen.add(node);
+        if (node instanceof MemDir) restore(node, seen);
+        else if (node instanceof MemFile) {
+          node.data = node.durable.slice();
+          node.size = node.data.length;
+          node.mtime = node.durableMtime;
+        }
+      }
+    };
+    restore(this.#state.root, new Set());
+  }
+
+  /**
+   * Makes a symbolic link (for tests of how the store treats them).
+   *
+   * @param target What the link points to.
+   * @param path Where the link is made.
+   */
+  symlink(target: string, path: string): void {
+    const [dir, name] = this.#parent(path, "symlink");
+    if (dir.entries.has(name)) throw this.#error("EEXIST", "symlink", path);
+    dir.entries.set(name, new MemSymlink(target));
+    dir.changed();
+  }
+
+  /**
+   * Whether a process of this host is alive.
+   *
+   * @param pid The process id.
+   * @returns The answer of the `processAlive` option, else `true` for this
+   * filesystem's own pid and `undefined` for any other.
+   */
+  processAlive(pid: number): boolean | undefined {
+    if (this.#alive) return this.#alive(pid);
+    return pid === this.pid ? true : undefined;
+  }
+
+  #error(code: string, syscall: string, path: string): unknown {
+    return fromNativeError(nativeError(code, syscall, path), syscall, path);
+  }
+
+  #segments(path: string, syscall: string): string[] {
+    if (!path.startsWith("/")) throw this.#error("EINVAL", syscall, path);
+    return path.split("/").filter((s) => s !== "" && s !== ".");
+  }
+
+  // Resolves a path to its node, following symbolic links (also in the last
+  // segment unless `noFollow`).
+  #lookup(
+    path: string,
+    syscall: string,
+    noFollow = false,
+    depth = 0,
+  ): Node {
+    if (depth > 32) throw this.#error("ELOOP", syscall, path);
+    const parts = this.#segments(path, syscall);
+    let node: Node = this.#state.root;
+    const stack: MemDir[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", syscall, path);
+      if (part === "..") {
+        node = stack.pop() ?? this.#state.root;
+        continue;
+      }
+      const next: Node | undefined = node.entries.get(part);
+      if (next === undefined) throw this.#error("ENOENT", syscall, path);
+      const last = i === parts.length - 1;
+      if (next instanceof MemSymlink && !(last && noFollow)) {
+        const base = "/" + parts.slice(0, i).join("/");
+        const target = next.target.startsWith("/")
+          ? next.target
+          : `${base}/${next.target}`;
+        const rest = parts.slice(i + 1).join("/");
+        return this.#lookup(
+          rest ? `${target}/${rest}` : target,
+          syscall,
+          noFollow,
+          depth + 1,
+        );
+      }
+      stack.push(node);
+      node = next;
+    }
+    return node;
+  }
+
+  #parent(path: string, syscall: string): [MemDir, string] {
+    const parts = this.#segments(path, syscall);
+    const name = parts.pop();
+    if (name === undefined || name === "..") {
+      throw this.#error("EEXIST", syscall, path);
+    }
+    const dir = this.#lookup("/" + parts.join("/"), syscall);
+    if (!(dir instanceof MemDir)) throw this.#error("ENOTDIR", syscall, path);
+    return [dir, name];
+  }
+
+  open(path: string, options: OpenOptions): FileHandle {
+    const [dir, name] = this.#parent(path, "open");
+    let node = dir.entries.get(name);
+    if (node instanceof MemSymlink) node = this.#lookup(path, "open");
+    const writing = !!(options.write || options.append);
+    if (node !== undefined && options.createNew) {
+      throw this.#error("EEXIST", "open", path);
+    }
+    if (node === undefined) {
+      if (!(options.create || options.createNew)) {
+        throw this.#error("ENOENT", "open", path);
+      }
+      node = new MemFile();
+      dir.entries.set(name, node);
+      dir.changed();
+    }
+    if (node instanceof MemDir) {
+      if (writing) throw this.#error("EISDIR", "open", path);
+      throw this.#error("EISDIR", "read", path);
+    }
+    const file = node as MemFile;
+    if (options.truncate && writing) {
+      file.size = 0;
+      file.mtime = Date.now();
+    }
+    return new MemHandle(file, path, !!options.read, writing, !!options.append);
+  }
+
+  writeNewFile(path: string, data: Uint8Array): void {
+    const handle = this.open(path, { write: true, createNew: true });
+    handle.write(data);
+    handle.close();
+  }
+
+  readFile(path: string): Uint8Array {
+    const node = this.#lookup(path, "open");
+    if (!(node instanceof MemFile)) throw this.#error("EISDIR", "read", path);
+    return node.bytes().slice();
+  }
+
+  rename(from: string, to: string): void {
+    const [fromDir, fromName] = this.#parent(from, "rename");
+    const node = fromDir.entries.get(fromName);
+    if (node === undefined) throw this.#error("ENOENT", "rename", from);
+    const [toDir, toName] = this.#parent(to, "rename");
+    const existing = toDir.entries.get(toName);
+    if (existing === node) return;
+    if (existing !== undefined) {
+      if (node instanceof MemDir) {
+        if (!(existing instanceof MemDir)) {
+          throw this.#error("ENOTDIR", "rename", to);
+        }
+        if (existing.entries.size > 0) {
+          throw this.#error("ENOTEMPTY", "rename", to);
+        }
+      } else if (existing instanceof MemDir) {
+        throw this.#error("EISDIR", "rename", to);
+      }
+    }
+    if (node instanceof MemDir && this.#contains(node, toDir)) {
+      throw this.#error("EINVAL", "rename", to);
+    }
+    fromDir.entries.delete(fromName);
+    toDir.entries.set(toName, node);
+    fromDir.changed();
+    if (toDir !== fromDir) toDir.changed();
+  }
+
+  #contains(dir: MemDir, other: MemDir): boolean {
+    if (dir === other) return true;
+    for (const child of dir.entries.values()) {
+      if (child instanceof MemDir && this.#contains(child, other)) return true;
+    }
+    return false;
+  }
+
+  link(from: string, to: string): void {
+    const [fromDir, fromName] = this.#parent(from, "link");
+    const node = fromDir.entries.get(fromName);
+    if (node === undefined) throw this.#error("ENOENT", "link", from);
+    if (node instanceof MemDir) throw this.#error("EPERM", "link", from);
+    const [toDir, toName] = this.#parent(to, "link");
+    if (toDir.entries.has(toName)) throw this.#error("EEXIST", "link", to);
+    toDir.entries.set(toName, node);
+    toDir.changed();
+  }
+
+  unlink(path: string): void {
+    const [dir, name] = this.#parent(path, "unlink");
+    const node = dir.entries.get(name);
+    if (node === undefined) throw this.#error("ENOENT", "unlink", path);
+    if (node instanceof MemDir) throw this.#error("EISDIR", "unlink", path);
+    dir.entries.delete(name);
+    dir.changed();
+  }
+
+  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+    if (options.recursive) {
+      const parts = this.#segments(path, "mkdir");
+      let current = "";
+      for (const part of parts) {
+        current += "/" + part;
+        let node: Node | undefined;
+        try {
+          node = this.#lookup(current, "mkdir");
+        } catch {
+          node = undefined;
+        }
+        if (node === undefined) this.mkdir(current);
+        else if (!(node instanceof MemDir)) {
+          throw this.#error("ENOTDIR", "mkdir", path);
+        }
+      }
+      return;
+    }
+    const [dir, name] = this.#parent(path, "mkdir");
+    if (dir.entries.has(name)) throw this.#error("EEXIST", "mkdir", path);
+    dir.entries.set(name, new MemDir());
+    dir.changed();
+  }
+
+  readDir(path: string): DirEntry[] {
+    const node = this.#lookup(path, "scandir");
+    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "scandir", path);
+    const entries: DirEntry[] = [];
+    for (const [name, child] of node.entries) {
+      entries.push({
+        name,
+        isFile: child instanceof MemFile,
+        isDirectory: child instanceof MemDir,
+        isSymlink: child instanceof MemSymlink,
+      });
+    }
+    return entries;
+  }
+
+  #info(node: Node): FileInfo {
+    return {
+      isFile: node instanceof MemFile,
+      isDirectory: node instanceof MemDir,
+      isSymlink: node instanceof MemSymlink,
+      size: node instanceof MemFile ? node.size : 0,
+      mtime: node.mtime,
+    };
+  }
+
+  stat(path: string): FileInfo {
+    return this.#info(this.#lookup(path, "stat"));
+  }
+
+  lstat(path: string): FileInfo {
+    return this.#info(this.#lookup(path, "lstat", true));
+  }
+
+  utime(path: string, _atime: number, mtime: number): void {
+    const node = this.#lookup(path, "utime");
+    node.mtime = mtime;
+  }
+
+  syncDirectory(path: string): void {
+    const node = this.#lookup(path, "fsync");
+    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "fsync", path);
+    node.durable = new Map(node.entries);
+    for (const child of node.entries.values()) {
+      if (child instanceof MemFile) child.durableMtime = child.mtime;
+    }
+  }
+
+  async *watch(path: string, signal: AbortSignal): AsyncIterable<void> {
+    const node = this.#lookup(path, "watch");
+    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "watch", path);
+    let pending = false;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      pending = true;
+      wake?.();
+    };
+    node.watchers.add(notify);
+    signal.addEventListener("abort", notify);
+    try {
+      while (!signal.aborted) {
+        if (!pending) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        if (signal.aborted) return;
+        pending = false;
+        yield;
+      }
+    } finally {
+      node.watchers.delete(notify);
+      signal.removeEventListener("abort", notify);
+    }
+  }
+}
+
+class MemHandle implements FileHandle {
+  #position = 0;
+  #closed = false;
+  constructor(
+    readonly file: MemFile,
+    readonly path: string,
+    readonly readable: boolean,
+    readonly writable: boolean,
+    readonly appending: boolean,
+  ) {}
+
+  #check(syscall: string, allowed: boolean): void {
+    if (this.#closed || !allowed) {
+      throw fromNativeError(
+        nativeError("EBADF", syscall, this.path),
+        syscall,
+        this.path,
+      );
+    }
+  }
+
+  read(buffer: Uint8Array): number {
+    this.#check("read", this.readable);
+    const bytes = this.file.bytes();
+    const n = Math.min(buffer.length, bytes.length - this.#position);
+    if (n <= 0) return 0;
+    buffer.set(bytes.subarray(this.#position, this.#position + n));
+    this.#position += n;
+    return n;
+  }
+
+  write(data: Uint8Array): void {
+    this.#check("write", this.writable);
+    const file = this.file;
+    if (this.appending) this.#position = file.size;
+    const end = this.#position + data.length;
+    if (end > file.data.length) {
+      const grown = new Uint8Array(Math.max(end, file.data.length * 2, 64));
+      grown.set(file.data.subarray(0, file.size));
+      file.data = grown;
+    }
+    file.data.set(data, this.#position);
+    this.#position = end;
+    if (end > file.size) file.size = end;
+    file.mtime = Date.now();
+  }
+
+  sync(): void {
+    this.#check("fsync", true);
+    this.file.durable = this.file.bytes().slice();
+    this.file.durableMtime = this.file.mtime;
+  }
+
+  close(): void {
+    this.#check("close", true);
+    this.#closed = true;
+  }
+}
+
+/**
+ * Creates an empty in-memory filesystem: fresh state on every call.
+ *
+ * @param options Identity and declared capabilities.
+ * @returns The filesystem.
+ *
+ * @example Two simulated processes on one tree
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const fs = memoryFileSystem({ pid: 10 });
+ * const other = fs.share({ pid: 11 });
+ * fs.mkdir("/shared");
+ * console.log(other.readDir("/").map((e) => e.name)); // ["shared"]
+ * ```
+ */
+export function memoryFileSystem(
+  options: MemoryFileSystemOptions = {},
+): MemoryFileSystem {
+  return new MemoryFileSystem(options);
+}

@@ -1,0 +1,226 @@
+/**
+ * The filesystem backend for Node.js (and Bun), built on `node:fs`. Metadata
+ * operations and small writes use the synchronous calls, which cost a fifth
+ * of their async twins; each blocks the event loop for one system call.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { nodeFileSystem } from "@filestore/filestore/node";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = new FileStore(dir, { fs: nodeFileSystem() });
+ * await store.prepare();
+ * console.log(await store.list("new")); // []
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import { hostname } from "node:os";
+import process from "node:process";
+import { fromNativeError } from "../_native_error.ts";
+import type {
+  DirEntry,
+  FileHandle,
+  FileInfo,
+  FileSystem,
+  FileSystemCapabilities,
+  OpenOptions,
+} from "../file_system.ts";
+
+/** Options of {@linkcode nodeFileSystem}. */
+export interface NodeFileSystemOptions {
+  /**
+   * Declare hard links as unsupported, for filesystems without them (FAT,
+   * some network shares).
+   *
+   * @default {true}
+   */
+  hardLinks?: boolean;
+}
+
+const C = fs.constants;
+
+function call<T>(operation: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNativeError(err, operation, path);
+  }
+}
+
+function toInfo(s: fs.Stats): FileInfo {
+  return {
+    isFile: s.isFile(),
+    isDirectory: s.isDirectory(),
+    isSymlink: s.isSymbolicLink(),
+    size: s.size,
+    mtime: s.mtimeMs,
+  };
+}
+
+class NodeHandle implements FileHandle {
+  constructor(readonly fd: number, readonly path: string) {}
+
+  read(buffer: Uint8Array): number {
+    return call("read", this.path, () =>
+      fs.readSync(this.fd, buffer, 0, buffer.length, null));
+  }
+
+  write(data: Uint8Array): void {
+    call("write", this.path, () => {
+      let offset = 0;
+      while (offset < data.length) {
+        offset += fs.writeSync(this.fd, data, offset, data.length - offset);
+      }
+    });
+  }
+
+  sync(): void {
+    call("fsync", this.path, () => fs.fsyncSync(this.fd));
+  }
+
+  close(): void {
+    call("close", this.path, () => fs.closeSync(this.fd));
+  }
+}
+
+class NodeFileSystem implements FileSystem {
+  readonly capabilities: FileSystemCapabilities;
+  readonly pid: number = process.pid;
+  readonly hostname: string = hostname();
+
+  constructor(options: NodeFileSystemOptions) {
+    this.capabilities = {
+      hardLinks: options.hardLinks ?? true,
+      syncDirectory: process.platform !== "win32",
+      watch: true,
+    };
+  }
+
+  processAlive(pid: number): boolean | undefined {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === "ESRCH") return false;
+      if (code === "EPERM") return true;
+      return undefined;
+    }
+  }
+
+  open(path: string, options: OpenOptions): FileHandle {
+    const writing = !!(options.write || options.append);
+    let flags = options.read
+      ? (writing ? C.O_RDWR : C.O_RDONLY)
+      : (writing ? C.O_WRONLY : C.O_RDONLY);
+    if (options.append) flags |= C.O_APPEND;
+    if (options.create) flags |= C.O_CREAT;
+    if (options.createNew) flags |= C.O_CREAT | C.O_EXCL;
+    if (options.truncate) flags |= C.O_TRUNC;
+    const fd = call("open", path, () => fs.openSync(path, flags, 0o666));
+    return new NodeHandle(fd, path);
+  }
+
+  writeNewFile(path: string, data: Uint8Array): void {
+    call("open", path, () => fs.writeFileSync(path, data, { flag: "wx" }));
+  }
+
+  readFile(path: string): Uint8Array {
+    const buf = call("open", path, () => fs.readFileSync(path));
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  rename(from: string, to: string): void {
+    call("rename", from, () => fs.renameSync(from, to));
+  }
+
+  link(from: string, to: string): void {
+    call("link", from, () => fs.linkSync(from, to));
+  }
+
+  unlink(path: string): void {
+    call("unlink", path, () => fs.unlinkSync(path));
+  }
+
+  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+    call("mkdir", path, () => {
+      fs.mkdirSync(path, { recursive: !!options.recursive });
+    });
+  }
+
+  readDir(path: string): DirEntry[] {
+    const dirents = call(
+      "scandir",
+      path,
+      () => fs.readdirSync(path, { withFileTypes: true }),
+    );
+    return dirents.map((d) => ({
+      name: d.name,
+      isFile: d.isFile(),
+      isDirectory: d.isDirectory(),
+      isSymlink: d.isSymbolicLink(),
+    }));
+  }
+
+  stat(path: string): FileInfo {
+    return toInfo(call("stat", path, () => fs.statSync(path)));
+  }
+
+  lstat(path: string): FileInfo {
+    return toInfo(call("lstat", path, () => fs.lstatSync(path)));
+  }
+
+  utime(path: string, atime: number, mtime: number): void {
+    call("utime", path, () => fs.utimesSync(path, atime / 1000, mtime / 1000));
+  }
+
+  syncDirectory(path: string): void {
+    call("fsync", path, () => {
+      const fd = fs.openSync(path, C.O_RDONLY);
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+
+  async *watch(path: string, signal: AbortSignal): AsyncIterable<void> {
+    let watcher: AsyncIterable<unknown>;
+    try {
+      watcher = fs.promises.watch(path, { signal });
+    } catch (err) {
+      throw fromNativeError(err, "watch", path);
+    }
+    try {
+      for await (const _ of watcher) yield;
+    } catch (err) {
+      if (signal.aborted) return;
+      throw fromNativeError(err, "watch", path);
+    }
+  }
+}
+
+/**
+ * Creates the backend for Node.js and Bun.
+ *
+ * @param options Declared capabilities.
+ * @returns The filesystem.
+ *
+ * @example
+ * ```ts
+ * import { nodeFileSystem } from "@filestore/filestore/node";
+ * const fs = nodeFileSystem();
+ * console.log(fs.capabilities.hardLinks); // true
+ * ```
+ */
+export function nodeFileSystem(
+  options: NodeFileSystemOptions = {},
+): FileSystem {
+  return new NodeFileSystem(options);
+}

@@ -1,0 +1,262 @@
+/**
+ * The filesystem interface the store reaches the disk through. A backend
+ * implements it for one runtime (`./deno`, `./node`) or in memory
+ * (`./memory`).
+ *
+ * Every method may answer with a plain value or with a Promise: the store
+ * awaits either. Backends for real disks answer synchronously for the tiny
+ * metadata operations, which costs a fifth of their async twins.
+ *
+ * Paths are absolute and use `/` as separator. Every failure is thrown as one
+ * of the classes of `errors.ts`, with the native error as `cause`:
+ * `NotFoundError` for a missing path or parent, `AlreadyExistsError` where a
+ * method refuses to replace, and so on.
+ *
+ * @module
+ */
+
+/** A value, or a Promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** What a backend can do. Declared, never probed. */
+export interface FileSystemCapabilities {
+  /**
+   * `link()` works. Without it the store publishes with a check then a
+   * rename, which can replace a file delivered under the same explicit name
+   * at the same instant (generated names never collide).
+   */
+  readonly hardLinks: boolean;
+  /**
+   * `syncDirectory()` makes renames and links durable. Without it the store
+   * skips directory fsyncs (the platform gives no way to do them).
+   */
+  readonly syncDirectory: boolean;
+  /** `watch()` is implemented. Without it, waiting consumers poll. */
+  readonly watch: boolean;
+}
+
+/** The kind and times of a directory entry, from {@linkcode FileSystem.stat}. */
+export interface FileInfo {
+  /** A regular file. */
+  readonly isFile: boolean;
+  /** A directory. */
+  readonly isDirectory: boolean;
+  /** A symbolic link (only from `lstat`). */
+  readonly isSymlink: boolean;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Last modification, in milliseconds since the epoch. */
+  readonly mtime: number;
+}
+
+/** One entry of a directory listing, from {@linkcode FileSystem.readDir}. */
+export interface DirEntry {
+  /** The entry's name: one path segment. */
+  readonly name: string;
+  /** A regular file. */
+  readonly isFile: boolean;
+  /** A directory. */
+  readonly isDirectory: boolean;
+  /** A symbolic link (not followed). */
+  readonly isSymlink: boolean;
+}
+
+/** How {@linkcode FileSystem.open} opens a file. */
+export interface OpenOptions {
+  /**
+   * Open for reading.
+   *
+   * @default {false}
+   */
+  read?: boolean;
+  /**
+   * Open for writing.
+   *
+   * @default {false}
+   */
+  write?: boolean;
+  /**
+   * Every write goes to the end of the file.
+   *
+   * @default {false}
+   */
+  append?: boolean;
+  /**
+   * Create the file if it is missing.
+   *
+   * @default {false}
+   */
+  create?: boolean;
+  /**
+   * Create the file, failing with `AlreadyExistsError` if it exists
+   * (atomically: `O_CREAT | O_EXCL`).
+   *
+   * @default {false}
+   */
+  createNew?: boolean;
+  /**
+   * Truncate an existing file to zero length.
+   *
+   * @default {false}
+   */
+  truncate?: boolean;
+}
+
+/** An open file. */
+export interface FileHandle {
+  /**
+   * Reads up to `buffer.length` bytes at the current position into `buffer`.
+   *
+   * @param buffer Where the bytes go.
+   * @returns How many bytes were read; 0 at the end of the file.
+   */
+  read(buffer: Uint8Array): MaybePromise<number>;
+  /**
+   * Writes all of `data` at the current position (or the end, in append
+   * mode). A short write is retried until everything is written or an error
+   * is thrown.
+   *
+   * @param data The bytes.
+   */
+  write(data: Uint8Array): MaybePromise<void>;
+  /** Flushes the file's data and metadata to the disk (`fsync`). */
+  sync(): MaybePromise<void>;
+  /** Closes the file. Closing twice is an error of the caller. */
+  close(): MaybePromise<void>;
+}
+
+/**
+ * The operations the store needs. See each method for its contract; the
+ * contract test suite in `tests/` checks every backend against it.
+ */
+export interface FileSystem {
+  /** What this backend can do. */
+  readonly capabilities: FileSystemCapabilities;
+  /** The id of this process, recorded in claims. */
+  readonly pid: number;
+  /** The name of this host, recorded in generated names and claims. */
+  readonly hostname: string;
+  /**
+   * Whether a process of this host is alive.
+   *
+   * @param pid The process id.
+   * @returns `true` or `false`, or `undefined` when the backend cannot tell.
+   */
+  processAlive(pid: number): boolean | undefined;
+  /**
+   * Opens a file. Throws `NotFoundError` when the file (without `create`) or
+   * its parent is missing, `AlreadyExistsError` when `createNew` is set and
+   * the path exists, `NotAFileError` for a directory opened for writing.
+   *
+   * @param path Absolute path.
+   * @param options How to open it.
+   * @returns The open file.
+   */
+  open(path: string, options: OpenOptions): MaybePromise<FileHandle>;
+  /**
+   * Creates a file that must not exist yet and writes `data` into it, in one
+   * call where the platform allows. Throws `AlreadyExistsError` if the path
+   * exists (nothing written) and `NotFoundError` if the parent is missing.
+   * Not atomic: a failure can leave a partly written file, which the caller
+   * removes.
+   *
+   * @param path Absolute path.
+   * @param data The whole content.
+   */
+  writeNewFile(path: string, data: Uint8Array): MaybePromise<void>;
+  /**
+   * Reads a whole file. Throws `NotFoundError` if it is missing and
+   * `NotAFileError` for a directory.
+   *
+   * @param path Absolute path.
+   * @returns The content.
+   */
+  readFile(path: string): MaybePromise<Uint8Array>;
+  /**
+   * Renames atomically. Replaces an existing file at `to` (POSIX `rename`).
+   * Throws `NotFoundError` if `from` or the parent of `to` is missing.
+   *
+   * @param from Existing path.
+   * @param to New path.
+   */
+  rename(from: string, to: string): MaybePromise<void>;
+  /**
+   * Makes a hard link atomically. Never replaces: throws `AlreadyExistsError`
+   * if `to` exists, `NotFoundError` if `from` or the parent of `to` is
+   * missing. Only called when `capabilities.hardLinks` is true.
+   *
+   * @param from Existing file.
+   * @param to New name for it.
+   */
+  link(from: string, to: string): MaybePromise<void>;
+  /**
+   * Removes the name of a file or symbolic link (never called on a
+   * directory). Throws `NotFoundError` if it is missing.
+   *
+   * @param path Absolute path.
+   */
+  unlink(path: string): MaybePromise<void>;
+  /**
+   * Creates a directory. Without `recursive`, throws `AlreadyExistsError` if
+   * anything exists at `path` and `NotFoundError` if the parent is missing.
+   * With `recursive`, creates missing parents and succeeds if a directory
+   * exists, but throws `NotADirectoryError` or `AlreadyExistsError` when a
+   * non-directory is in the way.
+   *
+   * @param path Absolute path.
+   * @param options `recursive` creates parents.
+   */
+  mkdir(path: string, options?: { recursive?: boolean }): MaybePromise<void>;
+  /**
+   * Lists a directory, in no particular order, without `.` and `..`. Throws
+   * `NotFoundError` if it is missing and `NotADirectoryError` for a file.
+   * Entries renamed while it runs may be missed.
+   *
+   * @param path Absolute path.
+   * @returns The entries.
+   */
+  readDir(path: string): MaybePromise<DirEntry[]>;
+  /**
+   * Describes a path, following symbolic links. Throws `NotFoundError` if it
+   * is missing.
+   *
+   * @param path Absolute path.
+   * @returns Kind, size and modification time.
+   */
+  stat(path: string): MaybePromise<FileInfo>;
+  /**
+   * Describes a path without following a final symbolic link. Throws
+   * `NotFoundError` if it is missing.
+   *
+   * @param path Absolute path.
+   * @returns Kind, size and modification time.
+   */
+  lstat(path: string): MaybePromise<FileInfo>;
+  /**
+   * Sets the access and modification times. Throws `NotFoundError` if the
+   * path is missing.
+   *
+   * @param path Absolute path.
+   * @param atime Access time, milliseconds since the epoch.
+   * @param mtime Modification time, milliseconds since the epoch.
+   */
+  utime(path: string, atime: number, mtime: number): MaybePromise<void>;
+  /**
+   * Makes the entries of a directory durable (`fsync` on the directory).
+   * Only called when `capabilities.syncDirectory` is true. Throws
+   * `NotFoundError` if it is missing.
+   *
+   * @param path Absolute path.
+   */
+  syncDirectory(path: string): MaybePromise<void>;
+  /**
+   * Reports changes in a directory until `signal` aborts. An event may be
+   * spurious or stand for many changes; callers rescan. Only called when
+   * `capabilities.watch` is true.
+   *
+   * @param path Absolute path of a directory.
+   * @param signal Ends the iteration.
+   * @returns One `undefined` per batch of changes.
+   */
+  watch?(path: string, signal: AbortSignal): AsyncIterable<void>;
+}

@@ -1,0 +1,1225 @@
+/**
+ * The store: a directory with the areas `tmp` (being written), `new` (ready)
+ * and `cur` (taken), the original gocept.filestore API with its defects
+ * fixed, and the queue protocol on top.
+ *
+ * @module
+ */
+
+import {
+  areaPath,
+  type Context,
+  type Durability,
+  entryPath,
+  fail,
+  publish,
+  quietly,
+  syncArea,
+  toBytes,
+} from "./_context.ts";
+import { defaultFileSystem } from "./_default_fs.ts";
+import {
+  type Area,
+  checkArea,
+  checkEntry,
+  checkName,
+  type EntryInfo,
+  MAX_ENTRY_BYTES,
+  NameGenerator,
+  ownedEntry,
+  parseEntry,
+  RESERVED_BYTES,
+  waitingEntry,
+} from "./_names.ts";
+import { Claim } from "./claim.ts";
+import {
+  AlreadyExistsError,
+  ClaimLostError,
+  FileStoreError,
+  InvalidNameError,
+  NotADirectoryError,
+  NotAFileError,
+  NotDurableError,
+  NotFoundError,
+} from "./errors.ts";
+import type { FileHandle, FileSystem } from "./file_system.ts";
+import { StoreFile } from "./store_file.ts";
+
+export type { Area, Durability };
+
+/** Options of the {@linkcode FileStore} constructor. */
+export interface FileStoreOptions {
+  /**
+   * The filesystem backend.
+   *
+   * @default {the backend of the runtime: Deno's under Deno, `node:fs` under Node and Bun}
+   */
+  fs?: FileSystem;
+  /**
+   * What a change must survive: `"full"` fsyncs the file and the directory
+   * (a power cut loses nothing acknowledged), `"file"` only the file's data,
+   * `"none"` nothing (fast; a power cut may lose recent changes).
+   *
+   * @default {"full"}
+   */
+  durability?: Durability;
+  /**
+   * Failed attempts after which `fail()` moves a file to the dead-letter
+   * area `dead` instead of back to `new` (1 to 999).
+   *
+   * @default {5}
+   */
+  maxAttempts?: number;
+  /**
+   * Keep finished files in `cur`, marked finished, instead of removing them.
+   *
+   * @default {false}
+   */
+  keep?: boolean;
+}
+
+/** Options of {@linkcode FileStore.create}. */
+export type CreateMode = "w" | "a" | "x";
+
+/** Options of {@linkcode FileStore.move} and {@linkcode FileStore.copy}. */
+export interface MoveOptions {
+  /**
+   * Replace a file of the same name in the target area.
+   *
+   * @default {false}
+   */
+  overwrite?: boolean;
+}
+
+/** The data {@linkcode FileStore.deliver} accepts. */
+export type DeliverData =
+  | string
+  | Uint8Array
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+/** Options of {@linkcode FileStore.deliver}. */
+export interface DeliverOptions {
+  /**
+   * The name in `new`; refused with `AlreadyExistsError` if a file of that
+   * name is waiting there.
+   *
+   * @default {a generated unique name}
+   */
+  name?: string;
+  /**
+   * What the delivery must survive.
+   *
+   * @default {the store's durability}
+   */
+  durability?: Durability;
+}
+
+/** Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}. */
+export interface ClaimOptions {
+  /**
+   * Failed attempts after which the claim's `fail()` moves the file to the
+   * dead-letter area.
+   *
+   * @default {the store's maxAttempts}
+   */
+  maxAttempts?: number;
+}
+
+/** Options of {@linkcode FileStore.claims}. */
+export interface ClaimsOptions extends ClaimOptions {
+  /**
+   * Stops the iteration (before the next claim).
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * Keep waiting for new files instead of ending when `new` is empty.
+   *
+   * @default {false}
+   */
+  watch?: boolean;
+  /**
+   * While watching, rescan `new` at least this often (milliseconds), because
+   * file watching can miss changes or be unavailable.
+   *
+   * @default {1000}
+   */
+  pollInterval?: number;
+}
+
+/** Options of {@linkcode FileStore.consume}. */
+export interface ConsumeOptions extends ClaimsOptions {
+  /**
+   * How many handlers run at once.
+   *
+   * @default {1}
+   */
+  concurrency?: number;
+  /**
+   * Called with the error of each handler that throws, before its claim is
+   * failed.
+   *
+   * @default {undefined}
+   */
+  onError?: (error: unknown, claim: Claim) => void;
+}
+
+/** What {@linkcode FileStore.consume} did. */
+export interface ConsumeResult {
+  /** Files whose handler resolved and which were finished. */
+  handled: number;
+  /** Files whose handler threw (each returned to `new` or dead-lettered). */
+  failed: number;
+  /** Of the failed files, those moved to the dead-letter area. */
+  dead: number;
+  /** Claims lost under a running handler (recovered by another process). */
+  lost: number;
+}
+
+/** Options of {@linkcode FileStore.clean}. */
+export interface CleanOptions {
+  /**
+   * Remove files in `tmp` untouched for longer than this (milliseconds).
+   *
+   * @default {129600000 (36 hours, the maildir rule)}
+   */
+  olderThan?: number;
+}
+
+/** Options of {@linkcode FileStore.recover}. */
+export interface RecoverOptions {
+  /**
+   * Recover claims not touched for longer than this (milliseconds); claims
+   * of a dead process of this host are recovered whatever their age.
+   *
+   * @default {600000 (10 minutes)}
+   */
+  olderThan?: number;
+}
+
+/** Counts of one area, from {@linkcode FileStore.stats}. */
+export interface AreaStats {
+  /** Files in the area (in `tmp`, the store's own temporaries included). */
+  count: number;
+  /** Age of the least recently modified file, in milliseconds; `null` if none. */
+  oldestAge: number | null;
+}
+
+/** What {@linkcode FileStore.stats} reports, per area. */
+export interface StoreStats {
+  /** Files being written. */
+  tmp: AreaStats;
+  /** Files waiting. */
+  new: AreaStats;
+  /** Files taken: claims, finished files kept, and files moved there. */
+  cur: AreaStats & { claimed: number; finished: number };
+  /** Dead letters. */
+  dead: AreaStats;
+}
+
+const HOUR = 3_600_000;
+const encoder = new TextEncoder();
+
+function checkDurability(value: unknown): Durability {
+  if (value !== "full" && value !== "file" && value !== "none") {
+    throw new TypeError(
+      `Invalid durability '${String(value)}': expected 'full', 'file' or 'none'`,
+    );
+  }
+  return value;
+}
+
+function checkCount(value: unknown, what: string, max: number): number {
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < 1 ||
+    value > max
+  ) {
+    throw new TypeError(
+      `Invalid ${what} '${String(value)}': expected a whole number from 1 to ${max}`,
+    );
+  }
+  return value;
+}
+
+function checkAge(value: unknown, what: string): number {
+  if (typeof value !== "number" || !(value >= 0)) {
+    throw new TypeError(
+      `Invalid ${what} '${String(value)}': expected milliseconds, 0 or more`,
+    );
+  }
+  return value;
+}
+
+function isBytesSource(data: unknown): data is DeliverData {
+  return typeof data === "string" || data instanceof Uint8Array ||
+    (typeof data === "object" && data !== null &&
+      Symbol.asyncIterator in data) ||
+    (typeof ReadableStream !== "undefined" && data instanceof ReadableStream);
+}
+
+async function* chunksOf(
+  data: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in data) {
+    for await (const chunk of data as AsyncIterable<Uint8Array>) {
+      yield toBytes(chunk, "A chunk of the stream");
+    }
+    return;
+  }
+  const reader = (data as ReadableStream<Uint8Array>).getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield toBytes(value, "A chunk of the stream");
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * A directory through which processes hand files to each other, safely and
+ * without locks: a writer creates a file in `tmp` and publishes it to `new`
+ * in one atomic step; a reader sees only complete files in `new` and takes
+ * one by moving it to `cur`.
+ *
+ * @example The original scenario
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/store", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const f = await store.create("a-file");
+ * await f.write("Die Ente bleibt draussen!");
+ * await f.close();
+ * console.log(await store.list("tmp")); // ["/store/tmp/a-file"]
+ * await store.move("a-file", "tmp", "new");
+ * await store.copy("a-file", "new", "cur");
+ * await store.remove("a-file", "new");
+ * console.log(new TextDecoder().decode(await store.read("a-file", "cur")));
+ * ```
+ */
+export class FileStore {
+  /** The store's directory, as given (without trailing separators). */
+  readonly path: string;
+  #options: FileStoreOptions;
+  #ctx: Context | undefined;
+  #loading: Promise<Context> | undefined;
+  #candidates: string[] = [];
+
+  /**
+   * Describes a store; does no I/O (call {@linkcode FileStore.prepare} to
+   * create the directories).
+   *
+   * @param path The store's directory.
+   * @param options Backend, durability, retry limit.
+   * @throws {TypeError} An argument has the wrong type or an invalid value.
+   */
+  constructor(path: string, options: FileStoreOptions = {}) {
+    if (typeof path !== "string" || path === "") {
+      throw new TypeError("The store's path must be a non-empty string");
+    }
+    if (path.includes("\0")) {
+      throw new TypeError("The store's path must not contain NUL");
+    }
+    if (options.durability !== undefined) checkDurability(options.durability);
+    if (options.maxAttempts !== undefined) {
+      checkCount(options.maxAttempts, "maxAttempts", 999);
+    }
+    this.path = path.length > 1 ? path.replace(/[/\\]+$/, "") || "/" : path;
+    this.#options = options;
+  }
+
+  #context(): Context | Promise<Context> {
+    return this.#ctx ?? (this.#loading ??= this.#load());
+  }
+
+  async #load(): Promise<Context> {
+    const fs = this.#options.fs ?? await defaultFileSystem();
+    this.#ctx = {
+      fs,
+      dir: this.path,
+      names: new NameGenerator(fs.pid, fs.hostname),
+      durability: this.#options.durability ?? "full",
+      maxAttempts: this.#options.maxAttempts ?? 5,
+      keep: this.#options.keep ?? false,
+      onReturn: () => {
+        this.#candidates = [];
+      },
+    };
+    return this.#ctx;
+  }
+
+  /**
+   * Creates the store's directory (with missing parents) and its areas
+   * `tmp`, `new` and `cur`. Idempotent, and safe when several processes run
+   * it at once.
+   *
+   * @throws {NotADirectoryError} A file or a symbolic link stands where the
+   * directory or an area should be.
+   * @throws {FileStoreError} The directories cannot be made.
+   */
+  async prepare(): Promise<void> {
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    try {
+      await fs.mkdir(this.path, { recursive: true });
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) {
+        throw new NotADirectoryError(
+          `Cannot prepare '${this.path}': '${this.path}' is not a directory`,
+          { cause: err.cause ?? err },
+        );
+      }
+      fail(err, `Cannot prepare '${this.path}'`, this.path);
+    }
+    for (const area of ["tmp", "new", "cur"] as const) {
+      const path = areaPath(ctx, area);
+      try {
+        await fs.mkdir(path);
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsError)) {
+          fail(err, `Cannot prepare '${this.path}'`, path);
+        }
+        // Made by another process, or something else is in the way.
+        const info = await fs.lstat(path);
+        if (!info.isDirectory) {
+          throw new NotADirectoryError(
+            `Cannot prepare '${this.path}': '${area}' is ${
+              info.isSymlink ? "a symbolic link" : "not a directory"
+            }`,
+          );
+        }
+      }
+    }
+    if (ctx.durability === "full" && fs.capabilities.syncDirectory) {
+      try {
+        await fs.syncDirectory(this.path);
+      } catch (err) {
+        fail(err, `Cannot prepare '${this.path}'`, this.path);
+      }
+    }
+  }
+
+  /**
+   * Opens `tmp/<name>` for writing.
+   *
+   * @param name The file's name: one path segment.
+   * @param mode `"w"` creates or truncates, `"a"` creates or appends, `"x"`
+   * creates and fails if the file exists.
+   * @returns The open file.
+   * @throws {InvalidNameError} The name is not acceptable (nothing touched).
+   * @throws {AlreadyExistsError} Mode `"x"` and the file exists.
+   * @throws {NotFoundError} The store is not prepared.
+   */
+  async create(name: string, mode: CreateMode = "w"): Promise<StoreFile> {
+    checkName(name);
+    if (mode !== "w" && mode !== "a" && mode !== "x") {
+      throw new TypeError(
+        `Invalid mode '${String(mode)}': expected 'w', 'a' or 'x'`,
+      );
+    }
+    const ctx = await this.#context();
+    const path = entryPath(ctx, "tmp", name);
+    let handle: FileHandle;
+    try {
+      handle = await ctx.fs.open(
+        path,
+        mode === "w"
+          ? { write: true, create: true, truncate: true }
+          : mode === "a"
+          ? { append: true, create: true }
+          : { write: true, createNew: true },
+      );
+    } catch (err) {
+      fail(
+        err,
+        `Cannot create '${name}' in 'tmp'`,
+        err instanceof NotFoundError ? "tmp" : `tmp/${name}`,
+      );
+    }
+    return new StoreFile(ctx, name, handle);
+  }
+
+  /**
+   * Lists an area: full paths, sorted, without dotfiles and without entries
+   * that are not regular files (directories, symbolic links). The
+   * dead-letter area lists empty until it exists.
+   *
+   * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
+   * @returns Full paths of the files.
+   * @throws {InvalidAreaError} Not an area (nothing touched).
+   * @throws {NotFoundError} The store is not prepared.
+   */
+  async list(area: Area): Promise<string[]> {
+    checkArea(area);
+    const ctx = await this.#context();
+    const entries = await this.#entries(ctx, area);
+    const prefix = `${this.path}/${area}/`;
+    return entries.sort().map((entry) => prefix + entry);
+  }
+
+  /**
+   * Walks an area without holding its whole listing in paths: yields the
+   * full path of each file (unsorted, in directory order).
+   *
+   * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
+   * @returns The full paths.
+   */
+  async *walk(area: Area): AsyncIterable<string> {
+    checkArea(area);
+    const ctx = await this.#context();
+    const prefix = `${this.path}/${area}/`;
+    for (const entry of await this.#entries(ctx, area)) yield prefix + entry;
+  }
+
+  async #entries(ctx: Context, area: Area): Promise<string[]> {
+    let entries;
+    try {
+      entries = await ctx.fs.readDir(areaPath(ctx, area));
+    } catch (err) {
+      if (area === "dead" && err instanceof NotFoundError) return [];
+      fail(err, `Cannot list '${area}'`, area);
+    }
+    const names: string[] = [];
+    for (const e of entries) {
+      if (e.isFile && e.name[0] !== ".") names.push(e.name);
+    }
+    return names;
+  }
+
+  /**
+   * Moves a file from one area to another in one atomic step. Refuses to
+   * replace a file of the same name unless `overwrite` is set.
+   *
+   * @param name The file's name, or its full path from `list()`.
+   * @param from The area it is in.
+   * @param to The area it goes to.
+   * @param options `overwrite` replaces an existing target.
+   * @throws {AlreadyExistsError} The target exists (nothing changed).
+   * @throws {NotFoundError} The file does not exist.
+   */
+  async move(
+    name: string,
+    from: Area,
+    to: Area,
+    options: MoveOptions = {},
+  ): Promise<void> {
+    const entry = checkEntry(name);
+    checkArea(from);
+    checkArea(to);
+    const ctx = await this.#context();
+    const what = `Cannot move '${entry}' from '${from}' to '${to}'`;
+    const source = entryPath(ctx, from, entry);
+    const target = entryPath(ctx, to, entry);
+    try {
+      if (from === to) {
+        await ctx.fs.lstat(source);
+        return;
+      }
+      if (to === "dead") await this.#makeDead(ctx);
+      if (options.overwrite) await ctx.fs.rename(source, target);
+      else await publish(ctx, source, target);
+    } catch (err) {
+      fail(
+        err,
+        what,
+        err instanceof AlreadyExistsError ? `${to}/${entry}` : `${from}/${entry}`,
+      );
+    }
+    try {
+      await syncArea(ctx, to);
+      await syncArea(ctx, from);
+    } catch (err) {
+      fail(err, `Moved '${entry}' but cannot sync '${from}' and '${to}'`, to);
+    }
+  }
+
+  async #makeDead(ctx: Context): Promise<void> {
+    try {
+      await ctx.fs.mkdir(areaPath(ctx, "dead"));
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+    }
+  }
+
+  /**
+   * Copies a file to another area (or to another name's place in the same
+   * area, with `overwrite`). The copy is written under a temporary name in
+   * `tmp` and published in one atomic step, so no reader ever sees half of
+   * it.
+   *
+   * @param name The file's name, or its full path from `list()`.
+   * @param from The area it is in.
+   * @param to The area the copy goes to.
+   * @param options `overwrite` replaces an existing target.
+   * @throws {AlreadyExistsError} The target exists (nothing changed).
+   * @throws {NotFoundError} The file does not exist.
+   */
+  async copy(
+    name: string,
+    from: Area,
+    to: Area,
+    options: MoveOptions = {},
+  ): Promise<void> {
+    const entry = checkEntry(name);
+    checkArea(from);
+    checkArea(to);
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    const what = `Cannot copy '${entry}' from '${from}' to '${to}'`;
+    const source = entryPath(ctx, from, entry);
+    const target = entryPath(ctx, to, entry);
+    const temp = entryPath(ctx, "tmp", "." + ctx.names.next());
+    let subject = `${from}/${entry}`;
+    let written = false;
+    try {
+      const info = await fs.lstat(source);
+      if (!info.isFile) {
+        throw new NotAFileError(`${what}: '${subject}' is not a regular file`);
+      }
+      const input = await fs.open(source, { read: true });
+      try {
+        subject = "tmp";
+        const output = await fs.open(temp, { write: true, createNew: true });
+        written = true;
+        try {
+          const buffer = new Uint8Array(64 * 1024);
+          while (true) {
+            const n = await input.read(buffer);
+            if (n === 0) break;
+            await output.write(buffer.subarray(0, n));
+          }
+          if (ctx.durability !== "none") await output.sync();
+        } finally {
+          await output.close();
+        }
+      } finally {
+        await quietly(() => input.close());
+      }
+      subject = `${to}/${entry}`;
+      if (to === "dead") await this.#makeDead(ctx);
+      if (options.overwrite) await fs.rename(temp, target);
+      else await publish(ctx, temp, target);
+      written = false;
+    } catch (err) {
+      if (written) await quietly(() => fs.unlink(temp));
+      if (err instanceof NotAFileError && err.cause === undefined) throw err;
+      fail(err, what, subject);
+    }
+    try {
+      await syncArea(ctx, to);
+    } catch (err) {
+      fail(err, `Copied '${entry}' but cannot sync '${to}'`, to);
+    }
+  }
+
+  /**
+   * Removes a file from an area.
+   *
+   * @param name The file's name, or its full path from `list()`.
+   * @param area The area it is in.
+   * @throws {NotFoundError} The file does not exist.
+   * @throws {NotAFileError} The entry is a directory.
+   */
+  async remove(name: string, area: Area): Promise<void> {
+    const entry = checkEntry(name);
+    checkArea(area);
+    const ctx = await this.#context();
+    const what = `Cannot remove '${entry}' from '${area}'`;
+    try {
+      const info = await ctx.fs.lstat(entryPath(ctx, area, entry));
+      if (info.isDirectory) {
+        throw new NotAFileError(
+          `${what}: '${area}/${entry}' is not a regular file`,
+        );
+      }
+      await ctx.fs.unlink(entryPath(ctx, area, entry));
+    } catch (err) {
+      if (err instanceof NotAFileError && err.cause === undefined) throw err;
+      fail(err, what, `${area}/${entry}`);
+    }
+    try {
+      await syncArea(ctx, area);
+    } catch (err) {
+      fail(err, `Removed '${entry}' but cannot sync '${area}'`, area);
+    }
+  }
+
+  /**
+   * Reads a whole file. Symbolic links are refused, never followed.
+   *
+   * @param name The file's name, or its full path from `list()`.
+   * @param area The area it is in.
+   * @returns The bytes.
+   * @throws {NotFoundError} The file does not exist.
+   * @throws {NotAFileError} The entry is a directory or a symbolic link.
+   */
+  async read(name: string, area: Area): Promise<Uint8Array> {
+    const entry = checkEntry(name);
+    checkArea(area);
+    const ctx = await this.#context();
+    const path = entryPath(ctx, area, entry);
+    const what = `Cannot read '${entry}' from '${area}'`;
+    try {
+      const info = await ctx.fs.lstat(path);
+      if (!info.isFile) {
+        throw new NotAFileError(
+          `${what}: '${area}/${entry}' is not a regular file`,
+        );
+      }
+      return await ctx.fs.readFile(path);
+    } catch (err) {
+      if (err instanceof NotAFileError && err.cause === undefined) throw err;
+      fail(err, what, `${area}/${entry}`);
+    }
+  }
+
+  /**
+   * Delivers a file into `new`: writes it under a temporary name in `tmp`,
+   * fsyncs it, publishes it with an operation that never replaces a file
+   * (a hard link, then the removal of the temporary name), and fsyncs `new`.
+   * The file appears in `new` complete or not at all.
+   *
+   * @param data The content: text (as UTF-8), bytes, or a stream of bytes
+   * (written chunk by chunk, never held whole in memory).
+   * @param options An explicit name, durability.
+   * @returns The file's name in `new`.
+   * @throws {AlreadyExistsError} `options.name` is waiting in `new` (nothing
+   * changed).
+   * @throws {NotDurableError} The file was delivered, but `new` could not be
+   * fsynced: do not deliver it again.
+   * @throws {FileStoreError} The delivery failed; nothing was delivered and
+   * nothing is left in `tmp`.
+   *
+   * @example
+   * ```ts
+   * import { FileStore } from "@filestore/filestore";
+   * import { memoryFileSystem } from "@filestore/filestore/memory";
+   *
+   * const store = new FileStore("/s", { fs: memoryFileSystem() });
+   * await store.prepare();
+   * const name = await store.deliver("payload");
+   * console.log((await store.list("new"))[0].endsWith(name)); // true
+   * ```
+   */
+  async deliver(data: DeliverData, options: DeliverOptions = {}): Promise<string> {
+    if (!isBytesSource(data)) {
+      throw new TypeError(
+        "Data must be a string, a Uint8Array or a stream of Uint8Array",
+      );
+    }
+    const durability = options.durability === undefined
+      ? undefined
+      : checkDurability(options.durability);
+    const explicit = options.name === undefined
+      ? undefined
+      : checkName(options.name);
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    const sync = durability ?? ctx.durability;
+    const generated = ctx.names.next();
+    const name = explicit ?? generated;
+    const temp = entryPath(ctx, "tmp", "." + generated);
+    const what = `Cannot deliver '${name}'`;
+    let subject = "tmp";
+    let created = false;
+    try {
+      if (typeof data === "string" || data instanceof Uint8Array) {
+        const bytes = typeof data === "string" ? encoder.encode(data) : data;
+        if (sync === "none") {
+          created = true;
+          await fs.writeNewFile(temp, bytes);
+        } else {
+          const handle = await fs.open(temp, { write: true, createNew: true });
+          created = true;
+          try {
+            await handle.write(bytes);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        }
+      } else {
+        const handle = await fs.open(temp, { write: true, createNew: true });
+        created = true;
+        try {
+          for await (const chunk of chunksOf(data)) await handle.write(chunk);
+          if (sync !== "none") await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      subject = `new/${name}`;
+      await publish(ctx, temp, entryPath(ctx, "new", name));
+    } catch (err) {
+      if (created) await quietly(() => fs.unlink(temp));
+      fail(err, what, subject);
+    }
+    try {
+      await syncArea(ctx, "new", sync);
+    } catch (err) {
+      throw new NotDurableError(
+        `Delivered '${name}' but cannot sync 'new': ${
+          err instanceof FileStoreError ? err.message : String(err)
+        }`,
+        { cause: err instanceof FileStoreError ? err.cause ?? err : err, name },
+      );
+    }
+    return name;
+  }
+
+  /**
+   * Takes the oldest file (by name) in `new` by moving it into `cur` under a
+   * name that records the claim. Across any number of processes, each file
+   * is claimed by one of them; a claimer that loses a race moves on to the
+   * next file.
+   *
+   * Candidates come from one listing of `new`, re-read when they run out,
+   * so a file that a later listing would have placed first may wait for the
+   * next round.
+   *
+   * @param options The retry limit for this claim's `fail()`.
+   * @returns The claim, or `null` when `new` has no file.
+   * @throws {FileStoreError} Any failure other than a lost race.
+   */
+  async claim(options: ClaimOptions = {}): Promise<Claim | null> {
+    const max = options.maxAttempts === undefined
+      ? undefined
+      : checkCount(options.maxAttempts, "maxAttempts", 999);
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    let relisted = false;
+    while (true) {
+      let entry = this.#candidates.pop();
+      if (entry === undefined) {
+        if (relisted) return null;
+        this.#candidates = await this.#listCandidates(ctx);
+        relisted = true;
+        entry = this.#candidates.pop();
+        if (entry === undefined) return null;
+      }
+      const info = parseEntry(entry);
+      const owner = ctx.names.owner();
+      const claimed = ownedEntry(info.name, info.attempts, "c", owner);
+      const path = entryPath(ctx, "cur", claimed);
+      try {
+        await fs.rename(entryPath(ctx, "new", entry), path);
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // another claimer won
+        fail(err, `Cannot claim '${info.name}'`, `new/${entry}`);
+      }
+      const claim = new Claim(ctx, info, claimed, owner, max ?? ctx.maxAttempts);
+      const now = Date.now();
+      try {
+        // The claim's age is its modification time: start it now.
+        await fs.utime(path, now, now);
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // recovered at once
+        await quietly(() => claim.release());
+        fail(err, `Cannot claim '${info.name}'`, `cur/${claimed}`);
+      }
+      return claim;
+    }
+  }
+
+  // Entries of `new` that can be claimed, the oldest last (for pop()).
+  async #listCandidates(ctx: Context): Promise<string[]> {
+    const entries = await this.#entries(ctx, "new");
+    const keyed: [string, number, string][] = [];
+    for (const entry of entries) {
+      const info = parseEntry(entry);
+      // A name too long to take the claim suffix cannot be claimed; it stays
+      // in `new` (only foreign writers can put one there).
+      if (
+        entry.length > 70 &&
+        encoder.encode(info.name).length > MAX_ENTRY_BYTES - RESERVED_BYTES
+      ) continue;
+      keyed.push([info.name, info.attempts, entry]);
+    }
+    keyed.sort((a, b) =>
+      a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : b[1] - a[1]
+    );
+    return keyed.map((k) => k[2]);
+  }
+
+  /**
+   * Turns the entry name (or path) printed for a claim back into a
+   * {@linkcode Claim}, so another process (a shell script, the CLI) can
+   * finish it.
+   *
+   * @param entry The claim's entry name in `cur`, or its full path.
+   * @param options The retry limit for the claim's `fail()`.
+   * @returns The claim.
+   * @throws {InvalidNameError} The entry is not a claim.
+   * @throws {ClaimLostError} It is no longer in `cur`.
+   */
+  async claimed(entry: string, options: ClaimOptions = {}): Promise<Claim> {
+    const name = checkEntry(entry);
+    const info = parseEntry(name);
+    if (info.state !== "c") {
+      throw new InvalidNameError(
+        `Invalid claim '${name}': not the name of a claimed file in 'cur'`,
+      );
+    }
+    const ctx = await this.#context();
+    try {
+      await ctx.fs.lstat(entryPath(ctx, "cur", name));
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new ClaimLostError(
+          `Cannot find claim '${name}': 'cur/${name}' does not exist`,
+          { cause: err.cause ?? err },
+        );
+      }
+      fail(err, `Cannot find claim '${name}'`, `cur/${name}`);
+    }
+    const owner = name.slice(name.lastIndexOf("~") + 1).split(".").slice(2)
+      .join(".");
+    return new Claim(
+      ctx,
+      info,
+      name,
+      owner,
+      options.maxAttempts ?? ctx.maxAttempts,
+    );
+  }
+
+  /**
+   * Claims files one after another, as an async iterator. The caller
+   * finishes each claim (`done`, `release` or `fail`) before the next.
+   *
+   * @param options Stop signal, watching, poll interval, retry limit.
+   * @returns The claims.
+   *
+   * @example
+   * ```ts
+   * import { FileStore } from "@filestore/filestore";
+   * import { memoryFileSystem } from "@filestore/filestore/memory";
+   *
+   * const store = new FileStore("/s", { fs: memoryFileSystem() });
+   * await store.prepare();
+   * await store.deliver("a");
+   * await store.deliver("b");
+   * for await (const claim of store.claims()) {
+   *   console.log(await claim.text()); // "a", then "b"
+   *   await claim.done();
+   * }
+   * ```
+   */
+  async *claims(options: ClaimsOptions = {}): AsyncIterable<Claim> {
+    const { signal, watch = false } = options;
+    const poll = checkAge(options.pollInterval ?? 1000, "pollInterval");
+    const ctx = await this.#context();
+    let waiter: Waiter | undefined;
+    try {
+      while (!signal?.aborted) {
+        const claim = await this.claim(options);
+        if (claim) {
+          yield claim;
+          continue;
+        }
+        if (!watch) return;
+        if (waiter === undefined) {
+          // Watch first, then look again, so nothing slips in between.
+          waiter = new Waiter(ctx, poll, signal);
+          continue;
+        }
+        await waiter.wait();
+      }
+    } finally {
+      waiter?.close();
+    }
+  }
+
+  /**
+   * Runs `handler` for each file: claims it, calls the handler, finishes the
+   * claim when the handler resolves and fails it (retry, then dead letter)
+   * when it throws.
+   *
+   * @param handler The work for one file.
+   * @param options Concurrency, stop signal, watching, retry limit.
+   * @returns How many files were handled, failed, dead-lettered and lost.
+   * @throws {FileStoreError} A claim could not be made, finished or failed;
+   * running handlers are let finish first.
+   *
+   * @example
+   * ```ts
+   * import { FileStore } from "@filestore/filestore";
+   * import { memoryFileSystem } from "@filestore/filestore/memory";
+   *
+   * const store = new FileStore("/s", { fs: memoryFileSystem() });
+   * await store.prepare();
+   * await store.deliver("ok");
+   * await store.deliver("bad");
+   * const result = await store.consume(async (claim) => {
+   *   if ((await claim.text()) === "bad") throw new Error("cannot handle");
+   * }, { maxAttempts: 1 });
+   * console.log(result); // { handled: 1, failed: 1, dead: 1, lost: 0 }
+   * ```
+   */
+  async consume(
+    handler: (claim: Claim) => unknown,
+    options: ConsumeOptions = {},
+  ): Promise<ConsumeResult> {
+    if (typeof handler !== "function") {
+      throw new TypeError("The handler must be a function");
+    }
+    const concurrency = checkCount(
+      options.concurrency ?? 1,
+      "concurrency",
+      1024,
+    );
+    const result: ConsumeResult = { handled: 0, failed: 0, dead: 0, lost: 0 };
+    const stop = new AbortController();
+    const outer = options.signal;
+    const onAbort = (): void => stop.abort();
+    outer?.addEventListener("abort", onAbort, { once: true });
+    if (outer?.aborted) stop.abort();
+    let error: unknown;
+    const worker = async (): Promise<void> => {
+      for await (
+        const claim of this.claims({ ...options, signal: stop.signal })
+      ) {
+        try {
+          let failure: unknown;
+          let failed = false;
+          try {
+            await handler(claim);
+          } catch (err) {
+            failed = true;
+            failure = err;
+          }
+          if (failed) {
+            options.onError?.(failure, claim);
+            const outcome = await claim.fail(failure);
+            result.failed++;
+            if (outcome.dead) result.dead++;
+          } else {
+            await claim.done();
+            result.handled++;
+          }
+        } catch (err) {
+          if (err instanceof ClaimLostError) {
+            result.lost++;
+            continue;
+          }
+          error ??= err;
+          stop.abort();
+        }
+      }
+    };
+    try {
+      await Promise.all(
+        Array.from({ length: concurrency }, () =>
+          worker().catch((err) => {
+            error ??= err;
+            stop.abort();
+          })),
+      );
+    } finally {
+      outer?.removeEventListener("abort", onAbort);
+    }
+    if (error !== undefined) throw error;
+    return result;
+  }
+
+  /**
+   * Removes files in `tmp` untouched for longer than `olderThan`: the
+   * leftovers of writers that died.
+   *
+   * @param options The age limit.
+   * @returns Full paths of the removed files.
+   */
+  async clean(options: CleanOptions = {}): Promise<string[]> {
+    const olderThan = checkAge(options.olderThan ?? 36 * HOUR, "olderThan");
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    const dir = areaPath(ctx, "tmp");
+    let entries;
+    try {
+      entries = await fs.readDir(dir);
+    } catch (err) {
+      fail(err, "Cannot clean 'tmp'", "tmp");
+    }
+    const now = Date.now();
+    const removed: string[] = [];
+    for (const e of entries) {
+      if (e.isDirectory) continue;
+      const path = `${dir}/${e.name}`;
+      try {
+        const info = await fs.lstat(path);
+        if (now - info.mtime <= olderThan) continue;
+        await fs.unlink(path);
+        removed.push(path);
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // gone meanwhile
+        fail(err, `Cannot clean '${e.name}' from 'tmp'`, `tmp/${e.name}`);
+      }
+    }
+    return removed.sort();
+  }
+
+  /**
+   * Returns abandoned claims to `new`: claims not touched for longer than
+   * `olderThan`, and claims of a process of this host that is dead. Each
+   * recovery counts as a failed attempt, so a file that kills its consumer
+   * ends in the dead-letter area instead of looping forever. Finished files
+   * (kept with `keep`) and files moved into `cur` with `move()` are never
+   * touched.
+   *
+   * @param options The age limit.
+   * @returns Full paths of the recovered files where they are now.
+   */
+  async recover(options: RecoverOptions = {}): Promise<string[]> {
+    const olderThan = checkAge(options.olderThan ?? 10 * 60_000, "olderThan");
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    let entries;
+    try {
+      entries = await fs.readDir(areaPath(ctx, "cur"));
+    } catch (err) {
+      fail(err, "Cannot recover claims from 'cur'", "cur");
+    }
+    const now = Date.now();
+    const recovered: string[] = [];
+    for (const e of entries) {
+      if (!e.isFile) continue;
+      const info = parseEntry(e.name);
+      if (info.state !== "c") continue;
+      const path = entryPath(ctx, "cur", e.name);
+      let stale = info.host === ctx.names.hostTag && info.pid !== ctx.fs.pid &&
+        fs.processAlive(info.pid!) === false;
+      if (!stale) {
+        try {
+          stale = now - (await fs.lstat(path)).mtime > olderThan;
+        } catch (err) {
+          if (err instanceof NotFoundError) continue;
+          fail(err, `Cannot recover '${info.name}'`, `cur/${e.name}`);
+        }
+      }
+      if (!stale) continue;
+      const owner = e.name.slice(e.name.lastIndexOf("~") + 1).split(".")
+        .slice(2).join(".");
+      const claim = new Claim(ctx, info, e.name, owner, ctx.maxAttempts);
+      try {
+        recovered.push((await claim.fail("recovered")).path);
+      } catch (err) {
+        // Finished or recovered by someone else meanwhile; or a file of the
+        // same name waits in `new`: leave it for a later round.
+        if (err instanceof ClaimLostError) continue;
+        if (err instanceof AlreadyExistsError) continue;
+        throw err;
+      }
+    }
+    return recovered.sort();
+  }
+
+  /**
+   * Counts the files of each area and the age of the oldest.
+   *
+   * @returns Counts and ages per area; the dead-letter area counts zero
+   * until it exists.
+   */
+  async stats(): Promise<StoreStats> {
+    const ctx = await this.#context();
+    const now = Date.now();
+    const one = async (
+      area: Area,
+    ): Promise<AreaStats & { claimed: number; finished: number }> => {
+      let entries;
+      try {
+        entries = await ctx.fs.readDir(areaPath(ctx, area));
+      } catch (err) {
+        if (area === "dead" && err instanceof NotFoundError) {
+          return { count: 0, oldestAge: null, claimed: 0, finished: 0 };
+        }
+        fail(err, `Cannot count '${area}'`, area);
+      }
+      let count = 0, claimed = 0, finished = 0;
+      let oldest = Infinity;
+      for (const e of entries) {
+        if (!e.isFile || (area !== "tmp" && e.name[0] === ".")) continue;
+        let mtime: number;
+        try {
+          mtime = (await ctx.fs.lstat(`${areaPath(ctx, area)}/${e.name}`))
+            .mtime;
+        } catch (err) {
+          if (err instanceof NotFoundError) continue;
+          fail(err, `Cannot count '${area}'`, `${area}/${e.name}`);
+        }
+        count++;
+        if (mtime < oldest) oldest = mtime;
+        const state = parseEntry(e.name).state;
+        if (state === "c") claimed++;
+        else if (state === "f") finished++;
+      }
+      const oldestAge = count === 0 ? null : Math.max(0, now - oldest);
+      return { count, oldestAge, claimed, finished };
+    };
+    const [tmp, fresh, cur, dead] = await Promise.all(
+      (["tmp", "new", "cur", "dead"] as const).map(one),
+    );
+    const plain = (s: AreaStats): AreaStats => ({
+      count: s.count,
+      oldestAge: s.oldestAge,
+    });
+    return { tmp: plain(tmp!), new: plain(fresh!), cur: cur!, dead: plain(dead!) };
+  }
+}
+
+// Wakes a waiting consumer when `new` changes, when the poll interval is
+// over, or when the signal aborts, whichever comes first.
+class Waiter {
+  #stop = new AbortController();
+  #pending = false;
+  #wake: (() => void) | undefined;
+  #poll: number;
+
+  constructor(ctx: Context, poll: number, signal: AbortSignal | undefined) {
+    this.#poll = poll;
+    const onAbort = (): void => this.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#stop.signal.addEventListener(
+      "abort",
+      () => signal?.removeEventListener("abort", onAbort),
+      { once: true },
+    );
+    if (ctx.fs.capabilities.watch && ctx.fs.watch) {
+      const events = ctx.fs.watch(areaPath(ctx, "new"), this.#stop.signal);
+      (async () => {
+        for await (const _ of events) this.#notify();
+      })().catch(() => {
+        // Watching failed (for example too many watches): polling remains.
+      });
+    }
+  }
+
+  #notify(): void {
+    this.#pending = true;
+    this.#wake?.();
+  }
+
+  async wait(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    if (!this.#pending) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, this.#poll);
+      });
+      clearTimeout(timer);
+      this.#wake = undefined;
+    }
+    this.#pending = false;
+  }
+
+  close(): void {
+    this.#stop.abort();
+    this.#wake?.();
+  }
+}

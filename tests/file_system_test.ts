@@ -1,0 +1,256 @@
+// The contract of the FileSystem interface, run against every backend. The
+// memory backend is trusted only because the real ones pass the same tests.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  AlreadyExistsError,
+  FileStoreError,
+  NotAFileError,
+  NotFoundError,
+} from "../mod.ts";
+import { backends, bytes, text, withSandbox } from "./_backends.ts";
+
+for (const backend of backends) {
+  describe(`FileSystem contract (${backend.name})`, {
+    skip: backend.skip,
+  }, () => {
+    const it = (
+      name: string,
+      fn: Parameters<typeof withSandbox>[1],
+    ) => test(name, () => withSandbox(backend, fn));
+
+    it("writeNewFile() creates a file that readFile() returns", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/a`, bytes("hello"));
+      assert.equal(text(await fs.readFile(`${dir}/a`)), "hello");
+      const data = await fs.readFile(`${dir}/a`);
+      assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype);
+    });
+
+    it("writeNewFile() refuses an existing file and leaves it", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/a`, bytes("first"));
+      await assert.rejects(
+        async () => await fs.writeNewFile(`${dir}/a`, bytes("second")),
+        AlreadyExistsError,
+      );
+      assert.equal(text(await fs.readFile(`${dir}/a`)), "first");
+    });
+
+    it("writeNewFile() fails with NotFoundError for a missing parent", async ({ fs, dir }) => {
+      await assert.rejects(
+        async () => await fs.writeNewFile(`${dir}/no/a`, bytes("x")),
+        NotFoundError,
+      );
+    });
+
+    it("readFile() fails with NotFoundError and keeps the native cause", async ({ fs, dir }) => {
+      const err = await (async () => await fs.readFile(`${dir}/missing`))().then(
+        () => assert.fail("resolved"),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof NotFoundError);
+      assert.equal((err.cause as { code?: string }).code, "ENOENT");
+    });
+
+    it("readFile() of a directory fails with NotAFileError", async ({ fs, dir }) => {
+      await fs.mkdir(`${dir}/d`);
+      await assert.rejects(
+        async () => await fs.readFile(`${dir}/d`),
+        NotAFileError,
+      );
+    });
+
+    it("open() writes, appends, truncates and reads in chunks", async ({ fs, dir }) => {
+      const path = `${dir}/f`;
+      let h = await fs.open(path, { write: true, createNew: true });
+      await h.write(bytes("abc"));
+      await h.sync();
+      await h.close();
+      h = await fs.open(path, { append: true });
+      await h.write(bytes("def"));
+      await h.close();
+      assert.equal(text(await fs.readFile(path)), "abcdef");
+      h = await fs.open(path, { read: true });
+      const buffer = new Uint8Array(4);
+      const chunks: string[] = [];
+      for (let n = await h.read(buffer); n > 0; n = await h.read(buffer)) {
+        chunks.push(text(buffer.subarray(0, n)));
+      }
+      await h.close();
+      assert.deepEqual(chunks, ["abcd", "ef"]);
+      h = await fs.open(path, { write: true, truncate: true });
+      await h.write(bytes("x"));
+      await h.close();
+      assert.equal(text(await fs.readFile(path)), "x");
+    });
+
+    it("open() with createNew refuses an existing file", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/f`, bytes("keep"));
+      await assert.rejects(
+        async () => await fs.open(`${dir}/f`, { write: true, createNew: true }),
+        AlreadyExistsError,
+      );
+      assert.equal(text(await fs.readFile(`${dir}/f`)), "keep");
+    });
+
+    it("open() without create fails with NotFoundError", async ({ fs, dir }) => {
+      await assert.rejects(
+        async () => await fs.open(`${dir}/f`, { read: true }),
+        NotFoundError,
+      );
+      await assert.rejects(
+        async () => await fs.open(`${dir}/f`, { write: true }),
+        NotFoundError,
+      );
+    });
+
+    it("a read-only handle refuses writes with a FileStoreError", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/f`, bytes("x"));
+      const h = await fs.open(`${dir}/f`, { read: true });
+      try {
+        await assert.rejects(
+          async () => await h.write(bytes("y")),
+          FileStoreError,
+        );
+      } finally {
+        await h.close();
+      }
+      assert.equal(text(await fs.readFile(`${dir}/f`)), "x");
+    });
+
+    it("rename() replaces an existing target", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/a`, bytes("a"));
+      await fs.writeNewFile(`${dir}/b`, bytes("b"));
+      await fs.rename(`${dir}/a`, `${dir}/b`);
+      assert.equal(text(await fs.readFile(`${dir}/b`)), "a");
+      await assert.rejects(async () => await fs.stat(`${dir}/a`), NotFoundError);
+    });
+
+    it("rename() fails with NotFoundError for a missing source or parent", async ({ fs, dir }) => {
+      await assert.rejects(
+        async () => await fs.rename(`${dir}/a`, `${dir}/b`),
+        NotFoundError,
+      );
+      await fs.writeNewFile(`${dir}/a`, bytes("a"));
+      await assert.rejects(
+        async () => await fs.rename(`${dir}/a`, `${dir}/no/b`),
+        NotFoundError,
+      );
+      assert.equal(text(await fs.readFile(`${dir}/a`)), "a");
+    });
+
+    it("link() gives a second name and refuses an existing target", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/a`, bytes("a"));
+      await fs.writeNewFile(`${dir}/b`, bytes("b"));
+      await assert.rejects(
+        async () => await fs.link(`${dir}/a`, `${dir}/b`),
+        AlreadyExistsError,
+      );
+      assert.equal(text(await fs.readFile(`${dir}/b`)), "b");
+      await fs.link(`${dir}/a`, `${dir}/c`);
+      await fs.unlink(`${dir}/a`);
+      assert.equal(text(await fs.readFile(`${dir}/c`)), "a");
+      await assert.rejects(
+        async () => await fs.link(`${dir}/a`, `${dir}/d`),
+        NotFoundError,
+      );
+    });
+
+    it("unlink() removes a name and fails with NotFoundError when missing", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/a`, bytes("a"));
+      await fs.unlink(`${dir}/a`);
+      assert.deepEqual(await fs.readDir(dir), []);
+      await assert.rejects(async () => await fs.unlink(`${dir}/a`), NotFoundError);
+    });
+
+    it("mkdir() refuses an existing path and a missing parent", async ({ fs, dir }) => {
+      await fs.mkdir(`${dir}/d`);
+      await assert.rejects(async () => await fs.mkdir(`${dir}/d`), AlreadyExistsError);
+      await fs.writeNewFile(`${dir}/f`, bytes(""));
+      await assert.rejects(async () => await fs.mkdir(`${dir}/f`), AlreadyExistsError);
+      await assert.rejects(async () => await fs.mkdir(`${dir}/x/y`), NotFoundError);
+    });
+
+    it("mkdir() with recursive makes parents and accepts an existing directory", async ({ fs, dir }) => {
+      await fs.mkdir(`${dir}/x/y/z`, { recursive: true });
+      await fs.mkdir(`${dir}/x/y/z`, { recursive: true });
+      assert.ok((await fs.stat(`${dir}/x/y/z`)).isDirectory);
+      await fs.writeNewFile(`${dir}/f`, bytes(""));
+      await assert.rejects(
+        async () => await fs.mkdir(`${dir}/f/g`, { recursive: true }),
+        FileStoreError,
+      );
+      await assert.rejects(
+        async () => await fs.mkdir(`${dir}/f`, { recursive: true }),
+        FileStoreError,
+      );
+    });
+
+    it("readDir() lists names with their kinds", async ({ fs, dir, symlink }) => {
+      await fs.writeNewFile(`${dir}/f`, bytes(""));
+      await fs.mkdir(`${dir}/d`);
+      symlink(`${dir}/f`, `${dir}/l`);
+      const entries = (await fs.readDir(dir))
+        .map((e) => ({ ...e }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      assert.deepEqual(entries, [
+        { name: "d", isFile: false, isDirectory: true, isSymlink: false },
+        { name: "f", isFile: true, isDirectory: false, isSymlink: false },
+        { name: "l", isFile: false, isDirectory: false, isSymlink: true },
+      ]);
+    });
+
+    it("readDir() fails for a missing directory and for a file", async ({ fs, dir }) => {
+      await assert.rejects(async () => await fs.readDir(`${dir}/no`), NotFoundError);
+      await fs.writeNewFile(`${dir}/f`, bytes(""));
+      await assert.rejects(async () => await fs.readDir(`${dir}/f`), FileStoreError);
+    });
+
+    it("stat() follows symbolic links, lstat() does not", async ({ fs, dir, symlink }) => {
+      await fs.writeNewFile(`${dir}/f`, bytes("12345"));
+      symlink(`${dir}/f`, `${dir}/l`);
+      const s = await fs.stat(`${dir}/l`);
+      assert.equal(s.isFile, true);
+      assert.equal(s.size, 5);
+      const l = await fs.lstat(`${dir}/l`);
+      assert.equal(l.isSymlink, true);
+      assert.equal(l.isFile, false);
+      await assert.rejects(async () => await fs.stat(`${dir}/no`), NotFoundError);
+      await assert.rejects(async () => await fs.lstat(`${dir}/no`), NotFoundError);
+    });
+
+    it("stat() reports a modification time near now, utime() sets it", async ({ fs, dir }) => {
+      await fs.writeNewFile(`${dir}/f`, bytes(""));
+      const before = (await fs.stat(`${dir}/f`)).mtime;
+      assert.ok(Math.abs(before - Date.now()) < 60_000, `mtime ${before}`);
+      const then = Date.UTC(2020, 0, 2, 3, 4, 5);
+      await fs.utime(`${dir}/f`, then, then);
+      assert.ok(Math.abs((await fs.stat(`${dir}/f`)).mtime - then) < 1);
+      await assert.rejects(async () => await fs.utime(`${dir}/no`, then, then), NotFoundError);
+    });
+
+    it("syncDirectory() succeeds on a directory and fails on a missing one", async ({ fs, dir }) => {
+      if (!fs.capabilities.syncDirectory) return;
+      await fs.syncDirectory(dir);
+      await assert.rejects(async () => await fs.syncDirectory(`${dir}/no`), NotFoundError);
+    });
+
+    it("watch() reports a file created in the directory", async ({ fs, dir }) => {
+      assert.ok(fs.capabilities.watch && fs.watch);
+      const stop = new AbortController();
+      const events = fs.watch(dir, stop.signal)[Symbol.asyncIterator]();
+      const first = events.next();
+      await new Promise((r) => setTimeout(r, 50));
+      await fs.writeNewFile(`${dir}/f`, bytes("x"));
+      const timeout = new Promise((r) => setTimeout(() => r("timeout"), 5000));
+      assert.notEqual(await Promise.race([first, timeout]), "timeout");
+      stop.abort();
+      await events.return?.();
+    });
+
+    it("processAlive() knows its own process", ({ fs }) => {
+      assert.equal(fs.processAlive(fs.pid), true);
+      assert.ok(fs.hostname.length > 0);
+      return Promise.resolve();
+    });
+  });
+}
