@@ -42,11 +42,8 @@ function checkSegment(name: string, maxBytes: number, what: string): void {
   if (name === "") throw new InvalidNameError(`Invalid ${what}: it is empty`);
   const shown = describe(name);
   if (name === "." || name === "..") {
-    throw new InvalidNameError(`Invalid ${what} '${shown}'`);
-  }
-  if (name.startsWith(".")) {
     throw new InvalidNameError(
-      `Invalid ${what} '${shown}': it starts with '.' (reserved for the store's temporaries)`,
+      `Invalid ${what} '${shown}': it names a directory`,
     );
   }
   const bad = FORBIDDEN.exec(name);
@@ -55,6 +52,11 @@ function checkSegment(name: string, maxBytes: number, what: string): void {
       `Invalid ${what} '${shown}': it contains ${
         JSON.stringify(bad[0]).replace(/^"|"$/g, "'")
       }`,
+    );
+  }
+  if (name.startsWith(".")) {
+    throw new InvalidNameError(
+      `Invalid ${what} '${shown}': it starts with '.' (reserved for the store's temporaries)`,
     );
   }
   if (!name.isWellFormed()) {
@@ -99,7 +101,10 @@ export function checkEntry(nameOrPath: unknown): string {
   if (typeof nameOrPath !== "string") {
     throw new TypeError(`Name must be a string, got ${typeof nameOrPath}`);
   }
-  const cut = Math.max(nameOrPath.lastIndexOf("/"), nameOrPath.lastIndexOf("\\"));
+  const cut = Math.max(
+    nameOrPath.lastIndexOf("/"),
+    nameOrPath.lastIndexOf("\\"),
+  );
   const name = nameOrPath.slice(cut + 1);
   checkSegment(name, MAX_ENTRY_BYTES, "name");
   return name;
@@ -118,9 +123,12 @@ export interface EntryInfo {
   readonly state?: EntryState;
   readonly pid?: number;
   readonly host?: string;
+  /** The owner token `PID.HOST.SEQ`. */
+  readonly owner?: string;
 }
 
-const INFO = /^(0|[1-9][0-9]{0,2})(?:\.([cfd])\.([0-9]{1,10})\.([0-9a-z]{7})\.([0-9a-z]{1,8}))?$/;
+const INFO =
+  /^(0|[1-9][0-9]{0,2})(?:\.([cfd])\.([0-9]{1,10})\.([0-9a-z]{7})\.([0-9a-z]{1,8}))?$/;
 
 /** Parses an entry name (`NAME`, `NAME~A`, `NAME~A.S.PID.HOST.SEQ`). */
 export function parseEntry(entry: string): EntryInfo {
@@ -136,6 +144,7 @@ export function parseEntry(entry: string): EntryInfo {
         state: m[2] as EntryState,
         pid: Number(m[3]),
         host: m[4]!,
+        owner: `${m[3]}.${m[4]}.${m[5]}`,
       };
     }
   }
@@ -211,14 +220,16 @@ export class NameGenerator {
 
   /** A new unique name; names of one generator sort in the order made. */
   next(): string {
-    let micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    let micros = Math.floor(
+      (performance.timeOrigin + performance.now()) * 1000,
+    );
     if (micros <= this.#last) micros = this.#last + 1;
     this.#last = micros;
     const seconds = Math.floor(micros / 1e6);
     const usec = String(micros % 1e6).padStart(6, "0");
     const random = this.#nextRandom().toString(16).padStart(8, "0");
-    const name =
-      `${seconds}.M${usec}P${this.#pid}Q${++this.#counter}R${random}.${this.#host}`;
+    const name = `${seconds}.M${usec}P${this.#pid}Q${++this
+      .#counter}R${random}.${this.#host}`;
     return truncateUtf8(name, MAX_NAME_BYTES);
   }
 

@@ -6,10 +6,10 @@ import {
   FileStoreError,
   type FileStoreErrorOptions,
   IOError,
+  NoSpaceError,
   NotADirectoryError,
   NotAFileError,
   NotFoundError,
-  NoSpaceError,
   PermissionDeniedError,
   TooManyOpenFilesError,
 } from "./errors.ts";

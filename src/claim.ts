@@ -91,23 +91,21 @@ export class Claim {
    * Wraps a claimed entry; use {@linkcode FileStore.claim} instead.
    *
    * @param ctx The store's context.
-   * @param info The parsed entry.
    * @param entry The entry's name in `cur`.
-   * @param owner The owner token in the entry.
+   * @param info The parsed entry, with its owner token.
    * @param maxAttempts Failures before the file becomes a dead letter.
    */
   constructor(
     ctx: Context,
-    info: EntryInfo,
     entry: string,
-    owner: string,
+    info: EntryInfo,
     maxAttempts: number,
   ) {
     this.#ctx = ctx;
     this.name = info.name;
     this.attempts = info.attempts;
     this.#entry = entry;
-    this.#owner = owner;
+    this.#owner = info.owner ?? "";
     this.#maxAttempts = maxAttempts;
   }
 
@@ -328,7 +326,11 @@ export class Claim {
     try {
       await syncArea(this.#ctx, area);
     } catch (err) {
-      fail(err, `Did ${operation} '${this.name}' but cannot sync '${area}'`, area);
+      fail(
+        err,
+        `Did ${operation} '${this.name}' but cannot sync '${area}'`,
+        area,
+      );
     }
   }
 

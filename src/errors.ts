@@ -47,7 +47,7 @@ export class FileStoreError extends Error {
    */
   constructor(message: string, options?: FileStoreErrorOptions) {
     super(message, options);
-    this.name = "FileStoreError";
+    this.name = new.target.name;
   }
 }
 
@@ -62,17 +62,8 @@ export class FileStoreError extends Error {
  * ```
  */
 export class NotFoundError extends FileStoreError {
+  /** Always `"NOT_FOUND"`. */
   override readonly code: string = "NOT_FOUND";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "NotFoundError";
-  }
 }
 
 /**
@@ -86,17 +77,8 @@ export class NotFoundError extends FileStoreError {
  * ```
  */
 export class AlreadyExistsError extends FileStoreError {
+  /** Always `"ALREADY_EXISTS"`. */
   override readonly code: string = "ALREADY_EXISTS";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "AlreadyExistsError";
-  }
 }
 
 /**
@@ -112,17 +94,8 @@ export class AlreadyExistsError extends FileStoreError {
  * ```
  */
 export class InvalidNameError extends FileStoreError {
+  /** Always `"INVALID_NAME"`. */
   override readonly code: string = "INVALID_NAME";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "InvalidNameError";
-  }
 }
 
 /**
@@ -137,17 +110,8 @@ export class InvalidNameError extends FileStoreError {
  * ```
  */
 export class InvalidAreaError extends FileStoreError {
+  /** Always `"INVALID_AREA"`. */
   override readonly code: string = "INVALID_AREA";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "InvalidAreaError";
-  }
 }
 
 /**
@@ -162,17 +126,8 @@ export class InvalidAreaError extends FileStoreError {
  * ```
  */
 export class NotADirectoryError extends FileStoreError {
+  /** Always `"NOT_A_DIRECTORY"`. */
   override readonly code: string = "NOT_A_DIRECTORY";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "NotADirectoryError";
-  }
 }
 
 /**
@@ -187,17 +142,8 @@ export class NotADirectoryError extends FileStoreError {
  * ```
  */
 export class NotAFileError extends FileStoreError {
+  /** Always `"NOT_A_FILE"`. */
   override readonly code: string = "NOT_A_FILE";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "NotAFileError";
-  }
 }
 
 /**
@@ -210,17 +156,8 @@ export class NotAFileError extends FileStoreError {
  * ```
  */
 export class DirectoryNotEmptyError extends FileStoreError {
+  /** Always `"DIRECTORY_NOT_EMPTY"`. */
   override readonly code: string = "DIRECTORY_NOT_EMPTY";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "DirectoryNotEmptyError";
-  }
 }
 
 /**
@@ -233,17 +170,8 @@ export class DirectoryNotEmptyError extends FileStoreError {
  * ```
  */
 export class PermissionDeniedError extends FileStoreError {
+  /** Always `"PERMISSION_DENIED"`. */
   override readonly code: string = "PERMISSION_DENIED";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "PermissionDeniedError";
-  }
 }
 
 /**
@@ -256,17 +184,8 @@ export class PermissionDeniedError extends FileStoreError {
  * ```
  */
 export class NoSpaceError extends FileStoreError {
+  /** Always `"NO_SPACE"`. */
   override readonly code: string = "NO_SPACE";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "NoSpaceError";
-  }
 }
 
 /**
@@ -279,17 +198,8 @@ export class NoSpaceError extends FileStoreError {
  * ```
  */
 export class TooManyOpenFilesError extends FileStoreError {
+  /** Always `"TOO_MANY_OPEN_FILES"`. */
   override readonly code: string = "TOO_MANY_OPEN_FILES";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "TooManyOpenFilesError";
-  }
 }
 
 /**
@@ -303,17 +213,8 @@ export class TooManyOpenFilesError extends FileStoreError {
  * ```
  */
 export class IOError extends FileStoreError {
+  /** Always `"IO_ERROR"`. */
   override readonly code: string = "IO_ERROR";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "IOError";
-  }
 }
 
 /**
@@ -327,17 +228,8 @@ export class IOError extends FileStoreError {
  * ```
  */
 export class InvalidStateError extends FileStoreError {
+  /** Always `"INVALID_STATE"`. */
   override readonly code: string = "INVALID_STATE";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "InvalidStateError";
-  }
 }
 
 /**
@@ -352,17 +244,8 @@ export class InvalidStateError extends FileStoreError {
  * ```
  */
 export class ClaimLostError extends FileStoreError {
+  /** Always `"CLAIM_LOST"`. */
   override readonly code: string = "CLAIM_LOST";
-  /**
-   * Creates an error.
-   *
-   * @param message What failed, then why.
-   * @param options The cause.
-   */
-  constructor(message: string, options?: FileStoreErrorOptions) {
-    super(message, options);
-    this.name = "ClaimLostError";
-  }
 }
 
 /**
@@ -378,6 +261,7 @@ export class ClaimLostError extends FileStoreError {
  * ```
  */
 export class NotDurableError extends FileStoreError {
+  /** Always `"NOT_DURABLE"`. */
   override readonly code: string = "NOT_DURABLE";
   /** The name under which the file was committed. */
   readonly fileName: string;
@@ -392,7 +276,6 @@ export class NotDurableError extends FileStoreError {
     options: FileStoreErrorOptions & { name: string },
   ) {
     super(message, options);
-    this.name = "NotDurableError";
     this.fileName = options.name;
   }
 }

@@ -45,6 +45,8 @@ export interface FileInfo {
   readonly isSymlink: boolean;
   /** Size in bytes. */
   readonly size: number;
+  /** Number of hard links (names) of the file. */
+  readonly links: number;
   /** Last modification, in milliseconds since the epoch. */
   readonly mtime: number;
 }

@@ -23,13 +23,11 @@ import {
   checkArea,
   checkEntry,
   checkName,
-  type EntryInfo,
   MAX_ENTRY_BYTES,
   NameGenerator,
   ownedEntry,
   parseEntry,
   RESERVED_BYTES,
-  waitingEntry,
 } from "./_names.ts";
 import { Claim } from "./claim.ts";
 import {
@@ -225,7 +223,9 @@ const encoder = new TextEncoder();
 function checkDurability(value: unknown): Durability {
   if (value !== "full" && value !== "file" && value !== "none") {
     throw new TypeError(
-      `Invalid durability '${String(value)}': expected 'full', 'file' or 'none'`,
+      `Invalid durability '${
+        String(value)
+      }': expected 'full', 'file' or 'none'`,
     );
   }
   return value;
@@ -237,7 +237,9 @@ function checkCount(value: unknown, what: string, max: number): number {
     value > max
   ) {
     throw new TypeError(
-      `Invalid ${what} '${String(value)}': expected a whole number from 1 to ${max}`,
+      `Invalid ${what} '${
+        String(value)
+      }': expected a whole number from 1 to ${max}`,
     );
   }
   return value;
@@ -528,7 +530,9 @@ export class FileStore {
       fail(
         err,
         what,
-        err instanceof AlreadyExistsError ? `${to}/${entry}` : `${from}/${entry}`,
+        err instanceof AlreadyExistsError
+          ? `${to}/${entry}`
+          : `${from}/${entry}`,
       );
     }
     try {
@@ -704,10 +708,13 @@ export class FileStore {
    * const store = new FileStore("/s", { fs: memoryFileSystem() });
    * await store.prepare();
    * const name = await store.deliver("payload");
-   * console.log((await store.list("new"))[0].endsWith(name)); // true
+   * console.log(await store.list("new")); // ["/s/new/" + name]
    * ```
    */
-  async deliver(data: DeliverData, options: DeliverOptions = {}): Promise<string> {
+  async deliver(
+    data: DeliverData,
+    options: DeliverOptions = {},
+  ): Promise<string> {
     if (!isBytesSource(data)) {
       throw new TypeError(
         "Data must be a string, a Uint8Array or a stream of Uint8Array",
@@ -813,7 +820,12 @@ export class FileStore {
         if (err instanceof NotFoundError) continue; // another claimer won
         fail(err, `Cannot claim '${info.name}'`, `new/${entry}`);
       }
-      const claim = new Claim(ctx, info, claimed, owner, max ?? ctx.maxAttempts);
+      const claim = new Claim(
+        ctx,
+        claimed,
+        { ...info, state: "c", owner },
+        max ?? ctx.maxAttempts,
+      );
       const now = Date.now();
       try {
         // The claim's age is its modification time: start it now.
@@ -841,9 +853,7 @@ export class FileStore {
       ) continue;
       keyed.push([info.name, info.attempts, entry]);
     }
-    keyed.sort((a, b) =>
-      a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : b[1] - a[1]
-    );
+    keyed.sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : b[1] - a[1]);
     return keyed.map((k) => k[2]);
   }
 
@@ -878,15 +888,7 @@ export class FileStore {
       }
       fail(err, `Cannot find claim '${name}'`, `cur/${name}`);
     }
-    const owner = name.slice(name.lastIndexOf("~") + 1).split(".").slice(2)
-      .join(".");
-    return new Claim(
-      ctx,
-      info,
-      name,
-      owner,
-      options.maxAttempts ?? ctx.maxAttempts,
-    );
+    return new Claim(ctx, name, info, options.maxAttempts ?? ctx.maxAttempts);
   }
 
   /**
@@ -1087,25 +1089,38 @@ export class FileStore {
     }
     const now = Date.now();
     const recovered: string[] = [];
+    let waiting: Map<string, string> | undefined;
     for (const e of entries) {
       if (!e.isFile) continue;
       const info = parseEntry(e.name);
       if (info.state !== "c") continue;
       const path = entryPath(ctx, "cur", e.name);
-      let stale = info.host === ctx.names.hostTag && info.pid !== ctx.fs.pid &&
-        fs.processAlive(info.pid!) === false;
-      if (!stale) {
-        try {
-          stale = now - (await fs.lstat(path)).mtime > olderThan;
-        } catch (err) {
-          if (err instanceof NotFoundError) continue;
-          fail(err, `Cannot recover '${info.name}'`, `cur/${e.name}`);
+      const what = `Cannot recover '${info.name}'`;
+      try {
+        const stat = await fs.lstat(path);
+        const orphan = info.host === ctx.names.hostTag &&
+          info.pid !== fs.pid && fs.processAlive(info.pid!) === false;
+        if (!orphan && now - stat.mtime <= olderThan) continue;
+        if (stat.links > 1) {
+          // A release or fail cut short between its link and its unlink
+          // left the file waiting in `new` too: drop the claimed name.
+          waiting ??= new Map(
+            (await this.#entries(ctx, "new")).map((
+              n,
+            ) => [parseEntry(n).name, n]),
+          );
+          const entry = waiting.get(info.name);
+          if (entry !== undefined) {
+            await fs.unlink(path);
+            recovered.push(entryPath(ctx, "new", entry));
+            continue;
+          }
         }
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // finished meanwhile
+        fail(err, what, `cur/${e.name}`);
       }
-      if (!stale) continue;
-      const owner = e.name.slice(e.name.lastIndexOf("~") + 1).split(".")
-        .slice(2).join(".");
-      const claim = new Claim(ctx, info, e.name, owner, ctx.maxAttempts);
+      const claim = new Claim(ctx, e.name, info, ctx.maxAttempts);
       try {
         recovered.push((await claim.fail("recovered")).path);
       } catch (err) {
@@ -1168,7 +1183,12 @@ export class FileStore {
       count: s.count,
       oldestAge: s.oldestAge,
     });
-    return { tmp: plain(tmp!), new: plain(fresh!), cur: cur!, dead: plain(dead!) };
+    return {
+      tmp: plain(tmp!),
+      new: plain(fresh!),
+      cur: cur!,
+      dead: plain(dead!),
+    };
   }
 }
 

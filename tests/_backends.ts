@@ -84,7 +84,9 @@ export const backends: Backend[] = [
   },
   {
     name: "deno",
-    skip: isDeno ? undefined : `the Deno backend needs Deno, this is ${runtime}`,
+    skip: isDeno
+      ? undefined
+      : `the Deno backend needs Deno, this is ${runtime}`,
     real: true,
     sandbox: async () => {
       const { denoFileSystem } = await import("../src/backends/deno.ts");

@@ -43,10 +43,11 @@ for (const backend of backends) {
     });
 
     it("readFile() fails with NotFoundError and keeps the native cause", async ({ fs, dir }) => {
-      const err = await (async () => await fs.readFile(`${dir}/missing`))().then(
-        () => assert.fail("resolved"),
-        (e: unknown) => e,
-      );
+      const err = await (async () => await fs.readFile(`${dir}/missing`))()
+        .then(
+          () => assert.fail("resolved"),
+          (e: unknown) => e,
+        );
       assert.ok(err instanceof NotFoundError);
       assert.equal((err.cause as { code?: string }).code, "ENOENT");
     });
@@ -122,7 +123,10 @@ for (const backend of backends) {
       await fs.writeNewFile(`${dir}/b`, bytes("b"));
       await fs.rename(`${dir}/a`, `${dir}/b`);
       assert.equal(text(await fs.readFile(`${dir}/b`)), "a");
-      await assert.rejects(async () => await fs.stat(`${dir}/a`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.stat(`${dir}/a`),
+        NotFoundError,
+      );
     });
 
     it("rename() fails with NotFoundError for a missing source or parent", async ({ fs, dir }) => {
@@ -146,8 +150,11 @@ for (const backend of backends) {
         AlreadyExistsError,
       );
       assert.equal(text(await fs.readFile(`${dir}/b`)), "b");
+      assert.equal((await fs.stat(`${dir}/a`)).links, 1);
       await fs.link(`${dir}/a`, `${dir}/c`);
+      assert.equal((await fs.stat(`${dir}/a`)).links, 2);
       await fs.unlink(`${dir}/a`);
+      assert.equal((await fs.stat(`${dir}/c`)).links, 1);
       assert.equal(text(await fs.readFile(`${dir}/c`)), "a");
       await assert.rejects(
         async () => await fs.link(`${dir}/a`, `${dir}/d`),
@@ -159,15 +166,27 @@ for (const backend of backends) {
       await fs.writeNewFile(`${dir}/a`, bytes("a"));
       await fs.unlink(`${dir}/a`);
       assert.deepEqual(await fs.readDir(dir), []);
-      await assert.rejects(async () => await fs.unlink(`${dir}/a`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.unlink(`${dir}/a`),
+        NotFoundError,
+      );
     });
 
     it("mkdir() refuses an existing path and a missing parent", async ({ fs, dir }) => {
       await fs.mkdir(`${dir}/d`);
-      await assert.rejects(async () => await fs.mkdir(`${dir}/d`), AlreadyExistsError);
+      await assert.rejects(
+        async () => await fs.mkdir(`${dir}/d`),
+        AlreadyExistsError,
+      );
       await fs.writeNewFile(`${dir}/f`, bytes(""));
-      await assert.rejects(async () => await fs.mkdir(`${dir}/f`), AlreadyExistsError);
-      await assert.rejects(async () => await fs.mkdir(`${dir}/x/y`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.mkdir(`${dir}/f`),
+        AlreadyExistsError,
+      );
+      await assert.rejects(
+        async () => await fs.mkdir(`${dir}/x/y`),
+        NotFoundError,
+      );
     });
 
     it("mkdir() with recursive makes parents and accepts an existing directory", async ({ fs, dir }) => {
@@ -200,9 +219,15 @@ for (const backend of backends) {
     });
 
     it("readDir() fails for a missing directory and for a file", async ({ fs, dir }) => {
-      await assert.rejects(async () => await fs.readDir(`${dir}/no`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.readDir(`${dir}/no`),
+        NotFoundError,
+      );
       await fs.writeNewFile(`${dir}/f`, bytes(""));
-      await assert.rejects(async () => await fs.readDir(`${dir}/f`), FileStoreError);
+      await assert.rejects(
+        async () => await fs.readDir(`${dir}/f`),
+        FileStoreError,
+      );
     });
 
     it("stat() follows symbolic links, lstat() does not", async ({ fs, dir, symlink }) => {
@@ -214,8 +239,14 @@ for (const backend of backends) {
       const l = await fs.lstat(`${dir}/l`);
       assert.equal(l.isSymlink, true);
       assert.equal(l.isFile, false);
-      await assert.rejects(async () => await fs.stat(`${dir}/no`), NotFoundError);
-      await assert.rejects(async () => await fs.lstat(`${dir}/no`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.stat(`${dir}/no`),
+        NotFoundError,
+      );
+      await assert.rejects(
+        async () => await fs.lstat(`${dir}/no`),
+        NotFoundError,
+      );
     });
 
     it("stat() reports a modification time near now, utime() sets it", async ({ fs, dir }) => {
@@ -225,13 +256,19 @@ for (const backend of backends) {
       const then = Date.UTC(2020, 0, 2, 3, 4, 5);
       await fs.utime(`${dir}/f`, then, then);
       assert.ok(Math.abs((await fs.stat(`${dir}/f`)).mtime - then) < 1);
-      await assert.rejects(async () => await fs.utime(`${dir}/no`, then, then), NotFoundError);
+      await assert.rejects(
+        async () => await fs.utime(`${dir}/no`, then, then),
+        NotFoundError,
+      );
     });
 
     it("syncDirectory() succeeds on a directory and fails on a missing one", async ({ fs, dir }) => {
       if (!fs.capabilities.syncDirectory) return;
       await fs.syncDirectory(dir);
-      await assert.rejects(async () => await fs.syncDirectory(`${dir}/no`), NotFoundError);
+      await assert.rejects(
+        async () => await fs.syncDirectory(`${dir}/no`),
+        NotFoundError,
+      );
     });
 
     it("watch() reports a file created in the directory", async ({ fs, dir }) => {

@@ -57,6 +57,7 @@ function toInfo(s: Deno.FileInfo): FileInfo {
     isDirectory: s.isDirectory,
     isSymlink: s.isSymlink,
     size: s.size,
+    links: s.nlink ?? 1,
     mtime: s.mtime?.getTime() ?? 0,
   };
 }
@@ -135,7 +136,11 @@ class DenoFileSystem implements FileSystem {
   }
 
   writeNewFile(path: string, data: Uint8Array): void {
-    call("open", path, () => Deno.writeFileSync(path, data, { createNew: true }));
+    call(
+      "open",
+      path,
+      () => Deno.writeFileSync(path, data, { createNew: true }),
+    );
   }
 
   readFile(path: string): Uint8Array {

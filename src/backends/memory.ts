@@ -74,6 +74,7 @@ export interface MemoryFileSystemOptions {
 }
 
 class MemFile {
+  links = 1;
   data: Uint8Array = new Uint8Array(0);
   size = 0;
   mtime: number = Date.now();
@@ -176,6 +177,17 @@ export class MemoryFileSystem implements FileSystem {
       }
     };
     restore(this.#state.root, new Set());
+    // Link counts follow from the surviving names.
+    const files: MemFile[] = [];
+    const count = (dir: MemDir): void => {
+      for (const node of dir.entries.values()) {
+        if (node instanceof MemDir) count(node);
+        else if (node instanceof MemFile) files.push(node);
+      }
+    };
+    count(this.#state.root);
+    for (const file of files) file.links = 0;
+    for (const file of files) file.links++;
   }
 
   /**
@@ -226,7 +238,9 @@ export class MemoryFileSystem implements FileSystem {
     const stack: MemDir[] = [];
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", syscall, path);
+      if (!(node instanceof MemDir)) {
+        throw this.#error("ENOTDIR", syscall, path);
+      }
       if (part === "..") {
         node = stack.pop() ?? this.#state.root;
         continue;
@@ -326,6 +340,7 @@ export class MemoryFileSystem implements FileSystem {
     if (node instanceof MemDir && this.#contains(node, toDir)) {
       throw this.#error("EINVAL", "rename", to);
     }
+    if (existing instanceof MemFile) existing.links--;
     fromDir.entries.delete(fromName);
     toDir.entries.set(toName, node);
     fromDir.changed();
@@ -347,6 +362,7 @@ export class MemoryFileSystem implements FileSystem {
     if (node instanceof MemDir) throw this.#error("EPERM", "link", from);
     const [toDir, toName] = this.#parent(to, "link");
     if (toDir.entries.has(toName)) throw this.#error("EEXIST", "link", to);
+    if (node instanceof MemFile) node.links++;
     toDir.entries.set(toName, node);
     toDir.changed();
   }
@@ -356,6 +372,7 @@ export class MemoryFileSystem implements FileSystem {
     const node = dir.entries.get(name);
     if (node === undefined) throw this.#error("ENOENT", "unlink", path);
     if (node instanceof MemDir) throw this.#error("EISDIR", "unlink", path);
+    if (node instanceof MemFile) node.links--;
     dir.entries.delete(name);
     dir.changed();
   }
@@ -387,7 +404,9 @@ export class MemoryFileSystem implements FileSystem {
 
   readDir(path: string): DirEntry[] {
     const node = this.#lookup(path, "scandir");
-    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "scandir", path);
+    if (!(node instanceof MemDir)) {
+      throw this.#error("ENOTDIR", "scandir", path);
+    }
     const entries: DirEntry[] = [];
     for (const [name, child] of node.entries) {
       entries.push({
@@ -406,6 +425,7 @@ export class MemoryFileSystem implements FileSystem {
       isDirectory: node instanceof MemDir,
       isSymlink: node instanceof MemSymlink,
       size: node instanceof MemFile ? node.size : 0,
+      links: node instanceof MemFile ? node.links : 1,
       mtime: node.mtime,
     };
   }

@@ -58,6 +58,7 @@ function toInfo(s: fs.Stats): FileInfo {
     isDirectory: s.isDirectory(),
     isSymlink: s.isSymbolicLink(),
     size: s.size,
+    links: s.nlink,
     mtime: s.mtimeMs,
   };
 }
@@ -66,8 +67,11 @@ class NodeHandle implements FileHandle {
   constructor(readonly fd: number, readonly path: string) {}
 
   read(buffer: Uint8Array): number {
-    return call("read", this.path, () =>
-      fs.readSync(this.fd, buffer, 0, buffer.length, null));
+    return call(
+      "read",
+      this.path,
+      () => fs.readSync(this.fd, buffer, 0, buffer.length, null),
+    );
   }
 
   write(data: Uint8Array): void {
