@@ -192,7 +192,7 @@ for (const backend of backends) {
       await claim!.done();
     });
 
-    it("Claim.done() with keep leaves a finished file that recover() never touches", async ({ fs, store, root }) => {
+    it("Claim.done() with keep leaves a finished file that recover() never touches", async ({ fs, store }) => {
       await store.deliver("x", { name: "kept" });
       const claim = await store.claim();
       await claim!.done({ keep: true });
