@@ -22,7 +22,7 @@
  * @module
  */
 
-import { fromNativeError } from "../_native_error.ts";
+import { fromNativeError, processRuns } from "../_native.ts";
 import type {
   DirEntry,
   FileHandle,
@@ -114,12 +114,13 @@ class DenoFileSystem implements FileSystem {
 
   processAlive(pid: number): boolean | undefined {
     if (!this.#knowsHost || Deno.build.os !== "linux") return undefined;
+    let stat: string;
     try {
-      Deno.statSync(`/proc/${pid}`);
-      return true;
+      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     } catch (err) {
       return err instanceof Deno.errors.NotFound ? false : undefined;
     }
+    return processRuns(stat);
   }
 
   open(path: string, options: OpenOptions): FileHandle {

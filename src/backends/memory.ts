@@ -22,7 +22,7 @@
  * @module
  */
 
-import { fromNativeError } from "../_native_error.ts";
+import { fromNativeError } from "../_native.ts";
 import type {
   DirEntry,
   FileHandle,

@@ -21,7 +21,7 @@
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
-import { fromNativeError } from "../_native_error.ts";
+import { fromNativeError, processRuns } from "../_native.ts";
 import type {
   DirEntry,
   FileHandle,
@@ -106,6 +106,17 @@ class NodeFileSystem implements FileSystem {
   }
 
   processAlive(pid: number): boolean | undefined {
+    if (process.platform === "linux") {
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch (err) {
+        return (err as { code?: unknown }).code === "ENOENT"
+          ? false
+          : undefined;
+      }
+      return processRuns(stat);
+    }
     try {
       process.kill(pid, 0);
       return true;

@@ -1,5 +1,6 @@
-// The one table that turns a native filesystem failure of Deno or Node into
-// a filestore error. Both runtimes put the POSIX error name in `code`.
+// What the Deno and Node backends share: the one table that turns a native
+// filesystem failure into a filestore error, and reading Linux process state.
+// Both runtimes put the POSIX error name in `code`.
 import {
   AlreadyExistsError,
   DirectoryNotEmptyError,
@@ -50,4 +51,16 @@ export function fromNativeError(
   const code = String((err as { code: unknown }).code);
   const Class = BY_CODE[code] ?? IOError;
   return new Class(`${operation} '${path}' failed: ${code}`, { cause: err });
+}
+
+/**
+ * Reads the state field of a Linux `/proc/<pid>/stat` line: a zombie (`Z`)
+ * or dead (`X`) process has ended even if its parent has not reaped it yet.
+ */
+export function processRuns(stat: string): boolean {
+  const state = stat.slice(
+    stat.lastIndexOf(")") + 2,
+    stat.lastIndexOf(")") + 3,
+  );
+  return state !== "Z" && state !== "X";
 }

@@ -1,0 +1,68 @@
+// Starts a script of this folder as a real process of the same runtime:
+// `deno run -A x.ts` under Deno, `node x.js` / `bun x.js` on the built tests.
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { isDeno } from "./_backends.ts";
+
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** The command and arguments that run `script` (without extension) here. */
+export function command(script: string, args: string[]): [string, string[]] {
+  const path = new URL(`${script}${ext}`, import.meta.url).pathname;
+  return isDeno
+    ? [process.execPath, ["run", "-A", "--quiet", path, ...args]]
+    : [process.execPath, [path, ...args]];
+}
+
+/** Spawns `script` with `args`; stdout and stderr are collected. */
+export function start(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
+  const [cmd, argv] = command(script, args);
+  const child = spawn(cmd, argv, {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const closed = new Promise<number | null>((resolve) =>
+    child.once("close", (code) => resolve(code))
+  );
+  return Object.assign(child, {
+    output: () => out,
+    errors: () => err,
+    closed,
+  });
+}
+
+/** A spawned process with its collected output. */
+export type Child = ChildProcess & {
+  output: () => string;
+  errors: () => string;
+  closed: Promise<number | null>;
+};
+
+/**
+ * Waits for a process to end and its streams to close; resolves with its
+ * exit code (null after a signal).
+ */
+export function exited(child: Child): Promise<number | null> {
+  return child.closed;
+}
+
+/** Waits until `predicate` holds, polling; fails after `ms`. */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  ms = 20_000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
