@@ -15,6 +15,16 @@ const [mode, dir, ...rest] = process.argv.slice(2);
 
 const store = new FileStore(dir!, { durability: "none" });
 
+async function* selfChecking(
+  size: number,
+  fill: number,
+): AsyncIterable<Uint8Array> {
+  yield new TextEncoder().encode(`${size}\n`);
+  for (let sent = 0; sent < size; sent += 4096) {
+    yield new Uint8Array(4096).fill(fill);
+  }
+}
+
 if (mode === "prepare") {
   await new FileStore(dir!).prepare();
   process.stdout.write("prepared\n");
@@ -23,16 +33,10 @@ if (mode === "prepare") {
   for (let i = 0; i < Number(count); i++) await store.deliver(`${tag}:${i}`);
 } else if (mode === "stream") {
   // Each file says how long it is; a partial file would not match.
-  const size = 256 * 1024;
   for (let i = 0;; i++) {
-    const header = new TextEncoder().encode(`${size}\n`);
-    async function* body() {
-      yield header;
-      for (let sent = 0; sent < size; sent += 4096) {
-        yield new Uint8Array(4096).fill(i % 251);
-      }
-    }
-    await store.deliver(body(), { durability: i % 2 ? "none" : "file" });
+    await store.deliver(selfChecking(256 * 1024, i % 251), {
+      durability: i % 2 ? "none" : "file",
+    });
   }
 } else if (mode === "consume") {
   const [out] = rest;
