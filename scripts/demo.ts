@@ -1,7 +1,9 @@
 // `deno task demo`: walks the original gocept.filestore scenario in a fresh
 // temporary directory, printing each call and what it returned, then the
-// queue.
+// queue, then producer and consumer processes (the CLI) handing a few
+// thousand files through one store.
 import { FileStore } from "../mod.ts";
+import { queueDemo } from "./_queue_demo.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "filestore-demo-" });
 const show = (value: unknown): unknown =>
@@ -91,6 +93,9 @@ try {
   await step("await claim.text()", () => again.text());
   await step("await claim.done()", () => again.done());
   await step("await store.stats()", () => store.stats());
+
+  console.log("\n# Part 3: processes, through the command-line tool\n");
+  await queueDemo(dir);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

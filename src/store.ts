@@ -174,6 +174,8 @@ export interface ConsumeResult {
   dead: number;
   /** Claims lost under a running handler (recovered by another process). */
   lost: number;
+  /** Claims the handler settled itself (`done`, `release` or `fail`). */
+  settled: number;
 }
 
 /** Options of {@linkcode FileStore.clean}. */
@@ -184,6 +186,12 @@ export interface CleanOptions {
    * @default {129600000 (36 hours, the maildir rule)}
    */
   olderThan?: number;
+  /**
+   * Called after each file is checked, with how many of how many.
+   *
+   * @default {undefined}
+   */
+  onProgress?: (checked: number, total: number) => void;
 }
 
 /** Options of {@linkcode FileStore.recover}. */
@@ -195,6 +203,12 @@ export interface RecoverOptions {
    * @default {600000 (10 minutes)}
    */
   olderThan?: number;
+  /**
+   * Called after each claim is checked, with how many of how many.
+   *
+   * @default {undefined}
+   */
+  onProgress?: (checked: number, total: number) => void;
 }
 
 /** Counts of one area, from {@linkcode FileStore.stats}. */
@@ -941,7 +955,8 @@ export class FileStore {
   /**
    * Runs `handler` for each file: claims it, calls the handler, finishes the
    * claim when the handler resolves and fails it (retry, then dead letter)
-   * when it throws.
+   * when it throws. A handler may settle the claim itself (for example
+   * `release()` it to put it back); consume then leaves it alone.
    *
    * @param handler The work for one file.
    * @param options Concurrency, stop signal, watching, retry limit.
@@ -961,7 +976,7 @@ export class FileStore {
    * const result = await store.consume(async (claim) => {
    *   if ((await claim.text()) === "bad") throw new Error("cannot handle");
    * }, { maxAttempts: 1 });
-   * console.log(result); // { handled: 1, failed: 1, dead: 1, lost: 0 }
+   * console.log(result); // { handled: 1, failed: 1, dead: 1, lost: 0, settled: 0 }
    * ```
    */
   async consume(
@@ -976,7 +991,13 @@ export class FileStore {
       "concurrency",
       1024,
     );
-    const result: ConsumeResult = { handled: 0, failed: 0, dead: 0, lost: 0 };
+    const result: ConsumeResult = {
+      handled: 0,
+      failed: 0,
+      dead: 0,
+      lost: 0,
+      settled: 0,
+    };
     const stop = new AbortController();
     const outer = options.signal;
     const onAbort = (): void => stop.abort();
@@ -996,8 +1017,11 @@ export class FileStore {
             failed = true;
             failure = err;
           }
-          if (failed) {
-            options.onError?.(failure, claim);
+          if (failed) options.onError?.(failure, claim);
+          if (!claim.held) {
+            // The handler settled its claim itself (for example released it).
+            result.settled++;
+          } else if (failed) {
             const outcome = await claim.fail(failure);
             result.failed++;
             if (outcome.dead) result.dead++;
@@ -1050,7 +1074,9 @@ export class FileStore {
     }
     const now = Date.now();
     const removed: string[] = [];
+    let checked = 0;
     for (const e of entries) {
+      options.onProgress?.(checked++, entries.length);
       if (e.isDirectory) continue;
       const path = `${dir}/${e.name}`;
       try {
@@ -1063,6 +1089,7 @@ export class FileStore {
         fail(err, `Cannot clean '${e.name}' from 'tmp'`, `tmp/${e.name}`);
       }
     }
+    options.onProgress?.(entries.length, entries.length);
     return removed.sort();
   }
 
@@ -1090,7 +1117,9 @@ export class FileStore {
     const now = Date.now();
     const recovered: string[] = [];
     let waiting: Map<string, string> | undefined;
+    let checked = 0;
     for (const e of entries) {
+      options.onProgress?.(checked++, entries.length);
       if (!e.isFile) continue;
       const info = parseEntry(e.name);
       if (info.state !== "c") continue;
@@ -1131,6 +1160,7 @@ export class FileStore {
         throw err;
       }
     }
+    options.onProgress?.(entries.length, entries.length);
     return recovered.sort();
   }
 

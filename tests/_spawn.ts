@@ -14,13 +14,28 @@ export function command(script: string, args: string[]): [string, string[]] {
     : [process.execPath, [path, ...args]];
 }
 
-/** Spawns `script` with `args`; stdout and stderr are collected. */
+/** The command and arguments that run the `filestore` CLI here. */
+export function cliCommand(args: string[]): [string, string[]] {
+  if (isDeno) {
+    const path = new URL("../src/cli/deno.ts", import.meta.url).pathname;
+    return [process.execPath, ["run", "-A", "--quiet", path, ...args]];
+  }
+  const path = new URL("../src/cli/node.js", import.meta.url).pathname;
+  return [process.execPath, [path, ...args]];
+}
+
+/**
+ * Spawns `script` of this folder (or, for `"filestore"`, the CLI) with
+ * `args`; stdout and stderr are collected.
+ */
 export function start(
   script: string,
   args: string[],
   env: Record<string, string> = {},
 ): Child {
-  const [cmd, argv] = command(script, args);
+  const [cmd, argv] = script === "filestore"
+    ? cliCommand(args)
+    : command(script, args);
   const child = spawn(cmd, argv, {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env },
@@ -45,6 +60,17 @@ export type Child = ChildProcess & {
   errors: () => string;
   closed: Promise<number | null>;
 };
+
+/** Runs the CLI to its end, feeding `input`; resolves with what it did. */
+export async function filestore(
+  args: string[],
+  input = "",
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = start("filestore", args);
+  child.stdin!.end(input);
+  const code = await exited(child);
+  return { code, out: child.output(), err: child.errors() };
+}
 
 /**
  * Waits for a process to end and its streams to close; resolves with its

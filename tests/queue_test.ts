@@ -326,7 +326,13 @@ for (const backend of backends) {
         seen.push(body);
         if (body === "bad") throw new Error("bad input");
       }, { maxAttempts: 2, concurrency: 3, onError: (e) => errors.push(e) });
-      assert.deepEqual(result, { handled: 6, failed: 8, dead: 4, lost: 0 });
+      assert.deepEqual(result, {
+        handled: 6,
+        failed: 8,
+        dead: 4,
+        lost: 0,
+        settled: 0,
+      });
       assert.equal(errors.length, 8);
       assert.equal(seen.length, 14);
       for (const area of ["tmp", "new", "cur"] as const) {

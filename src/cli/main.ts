@@ -1,0 +1,412 @@
+/**
+ * The `filestore` command, independent of the runtime: it takes its streams,
+ * filesystem, signals and process spawning from a {@linkcode CliIo} and
+ * returns the exit code.
+ *
+ * @module
+ */
+
+import type { MaybePromise } from "../file_system.ts";
+import type { FileSystem } from "../file_system.ts";
+import { fail } from "../_context.ts";
+import { defaultFileSystem } from "../_default_fs.ts";
+import { FileStoreError, NotAFileError } from "../errors.ts";
+import type { Claim } from "../claim.ts";
+import { FileStore, type StoreStats } from "../store.ts";
+import { VERSION } from "../version.ts";
+import { type Command, parseCommand, usage, UsageError } from "./parse.ts";
+
+/** What the command needs from its runtime. */
+export interface CliIo {
+  /** Standard input, as bytes. */
+  stdin(): AsyncIterable<Uint8Array>;
+  /** Writes to standard output. */
+  stdout(data: Uint8Array | string): MaybePromise<void>;
+  /** Writes to standard error. */
+  stderr(text: string): MaybePromise<void>;
+  /** Whether standard error is a terminal (progress is shown only then). */
+  stderrIsTerminal: boolean;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** The filesystem; the runtime's default when absent. */
+  fs?: FileSystem;
+  /**
+   * Calls `handler` on SIGINT and SIGTERM until the returned function is
+   * called.
+   */
+  onSignal(handler: () => void): () => void;
+  /**
+   * Runs a command with inherited standard output and error.
+   *
+   * @returns Its exit code (not 0 when killed by a signal).
+   * @throws When it cannot be started at all.
+   */
+  run(command: string, args: string[]): Promise<number>;
+}
+
+function age(ms: number | null): string {
+  if (ms === null) return "-";
+  const s = ms / 1000;
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function statsTable(stats: StoreStats): string {
+  const rows = [["area", "files", "oldest", ""]];
+  for (const area of ["tmp", "new", "cur", "dead"] as const) {
+    const s = stats[area];
+    const extra = area === "cur"
+      ? `(${stats.cur.claimed} claimed, ${stats.cur.finished} finished)`
+      : "";
+    rows.push([area, String(s.count), age(s.oldestAge), extra]);
+  }
+  return rows.map((r) =>
+    `${r[0]!.padEnd(5)} ${r[1]!.padStart(6)}  ${r[2]!.padEnd(6)} ${r[3]}`
+      .trimEnd()
+  ).join("\n") + "\n";
+}
+
+class Output {
+  #io: CliIo;
+  #progress = false;
+  constructor(io: CliIo) {
+    this.#io = io;
+  }
+  async out(data: Uint8Array | string): Promise<void> {
+    await this.#clear();
+    await this.#io.stdout(data);
+  }
+  async line(text: string): Promise<void> {
+    await this.out(text + "\n");
+  }
+  async json(value: unknown): Promise<void> {
+    await this.line(JSON.stringify(value));
+  }
+  async err(text: string): Promise<void> {
+    await this.#clear();
+    await this.#io.stderr(text + "\n");
+  }
+  /** Shows a progress line on a terminal; nothing otherwise. */
+  async progress(text: string): Promise<void> {
+    if (!this.#io.stderrIsTerminal) return;
+    this.#progress = true;
+    await this.#io.stderr(`\r\x1b[K${text}`);
+  }
+  async #clear(): Promise<void> {
+    if (!this.#progress) return;
+    this.#progress = false;
+    await this.#io.stderr("\r\x1b[K");
+  }
+}
+
+/**
+ * Runs the `filestore` command.
+ *
+ * @param args The arguments, without the program name.
+ * @param io The runtime's streams, filesystem, signals and spawning.
+ * @returns The exit code: 0 success, 1 the operation failed, 2 usage error.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@filestore/filestore/cli";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * let out = "";
+ * const io = {
+ *   stdin: async function* () {},
+ *   stdout: (d: Uint8Array | string) => {
+ *     out += typeof d === "string" ? d : new TextDecoder().decode(d);
+ *   },
+ *   stderr: () => {},
+ *   stderrIsTerminal: false,
+ *   env: () => undefined,
+ *   fs: memoryFileSystem(),
+ *   onSignal: () => () => {},
+ *   run: () => Promise.resolve(0),
+ * };
+ * await main(["-s", "/s", "prepare"], io);
+ * await main(["-s", "/s", "deliver", "--name", "x"], io);
+ * console.log(await main(["-s", "/s", "list", "new"], io), out); // 0 "x\n/s/new/x\n"
+ * ```
+ */
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const out = new Output(io);
+  let command: Command;
+  const json = args.includes("--json");
+  try {
+    command = parseCommand(args, (name) => io.env(name));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (json) {
+      await io.stderr(
+        JSON.stringify({ code: err.code, message: err.message }) + "\n",
+      );
+    } else {
+      await io.stderr(`filestore: ${err.message}\n\n${usage(err.topic)}`);
+    }
+    return 2;
+  }
+  try {
+    return await run(command, io, out);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = err instanceof FileStoreError
+      ? err.code
+      : err instanceof TypeError
+      ? "INVALID_ARGUMENT"
+      : "ERROR";
+    if (json) await io.stderr(JSON.stringify({ code, message }) + "\n");
+    else await out.err(`filestore: ${message}`);
+    return 1;
+  }
+}
+
+async function run(command: Command, io: CliIo, out: Output): Promise<number> {
+  if (command.command === "help") {
+    await out.out(usage(command.topic));
+    return 0;
+  }
+  if (command.command === "version") {
+    await out.line(`filestore ${VERSION}`);
+    return 0;
+  }
+  const store = new FileStore(command.store, {
+    ...(io.fs ? { fs: io.fs } : {}),
+    ...(command.durability ? { durability: command.durability } : {}),
+  });
+  const json = command.json;
+  switch (command.command) {
+    case "prepare":
+      await store.prepare();
+      if (json) await out.json({ store: store.path });
+      return 0;
+    case "create": {
+      const file = await store.create(command.name);
+      try {
+        for await (const chunk of io.stdin()) await file.write(chunk);
+      } finally {
+        await file.close();
+      }
+      if (json) await out.json({ path: file.path });
+      return 0;
+    }
+    case "list": {
+      const paths = await store.list(command.area);
+      if (json) await out.json(paths);
+      else if (paths.length) await out.out(paths.join("\n") + "\n");
+      return 0;
+    }
+    case "move":
+    case "copy": {
+      await store[command.command](command.name, command.from, command.to, {
+        overwrite: command.overwrite,
+      });
+      if (json) {
+        const name = command.name.slice(command.name.lastIndexOf("/") + 1);
+        await out.json({ path: `${store.path}/${command.to}/${name}` });
+      }
+      return 0;
+    }
+    case "remove":
+      await store.remove(command.name, command.area);
+      if (json) await out.json({ removed: command.name });
+      return 0;
+    case "cat": {
+      const data = await store.read(command.name, command.area);
+      if (json) await out.json({ base64: toBase64(data) });
+      else await out.out(data);
+      return 0;
+    }
+    case "deliver":
+      return await deliver(command, store, io, out);
+    case "claim": {
+      const claim = await store.claim();
+      if (json) {
+        await out.json(
+          claim &&
+            { name: claim.name, path: claim.path, attempts: claim.attempts },
+        );
+      } else if (claim) await out.line(claim.path);
+      return 0;
+    }
+    case "done": {
+      const claim = await store.claimed(command.name);
+      await claim.done({ keep: command.keep });
+      if (json) await out.json({ name: claim.name, done: true });
+      return 0;
+    }
+    case "release": {
+      const claim = await store.claimed(command.name);
+      await claim.release();
+      if (json) await out.json({ name: claim.name, released: true });
+      return 0;
+    }
+    case "fail": {
+      const claim = await store.claimed(
+        command.name,
+        command.maxAttempts === undefined
+          ? {}
+          : { maxAttempts: command.maxAttempts },
+      );
+      const result = await claim.fail();
+      if (json) await out.json({ name: claim.name, ...result });
+      else if (result.dead) await out.line(result.path);
+      return 0;
+    }
+    case "consume":
+      return await consume(command, store, io, out);
+    case "clean":
+    case "recover": {
+      const verb = command.command === "clean" ? "removed" : "recovered";
+      const paths = await store[command.command]({
+        ...(command.olderThan === undefined
+          ? {}
+          : { olderThan: command.olderThan }),
+        onProgress: (checked, total) => {
+          if (checked % 100 === 0) out.progress(`${checked}/${total} checked`);
+        },
+      });
+      if (json) await out.json(paths);
+      else {
+        if (paths.length) await out.out(paths.join("\n") + "\n");
+        await out.err(
+          `${paths.length} ${paths.length === 1 ? "file" : "files"} ${verb}`,
+        );
+      }
+      return 0;
+    }
+    case "stats": {
+      const stats = await store.stats();
+      if (json) await out.json(stats);
+      else await out.out(statsTable(stats));
+      return 0;
+    }
+  }
+}
+
+async function deliver(
+  command: Extract<Command, { command: "deliver" }>,
+  store: FileStore,
+  io: CliIo,
+  out: Output,
+): Promise<number> {
+  const names: string[] = [];
+  const options = command.name === undefined ? {} : { name: command.name };
+  if (command.files.length === 0) {
+    names.push(await store.deliver(io.stdin(), options));
+  } else {
+    const fs: FileSystem = io.fs ?? await defaultFileSystem();
+    // Every file must be readable before the first is delivered, so that a
+    // typo in the last one does not leave the others half done.
+    for (const file of command.files) {
+      let info;
+      try {
+        info = await fs.stat(file);
+      } catch (err) {
+        fail(err, `Cannot deliver '${file}'`, file);
+      }
+      if (!info.isFile) {
+        throw new NotAFileError(
+          `Cannot deliver '${file}': '${file}' is not a regular file`,
+        );
+      }
+    }
+    let done = 0;
+    for (const file of command.files) {
+      names.push(await store.deliver(readChunks(fs, file), options));
+      await out.progress(`${++done}/${command.files.length} delivered`);
+    }
+  }
+  if (command.json) await out.json(names);
+  else await out.out(names.join("\n") + "\n");
+  if (command.files.length > 1) {
+    await out.err(`${names.length} files delivered`);
+  }
+  return 0;
+}
+
+async function* readChunks(
+  fs: FileSystem,
+  path: string,
+): AsyncIterable<Uint8Array> {
+  const handle = await fs.open(path, { read: true });
+  try {
+    while (true) {
+      const buffer = new Uint8Array(64 * 1024);
+      const n = await handle.read(buffer);
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function consume(
+  command: Extract<Command, { command: "consume" }>,
+  store: FileStore,
+  io: CliIo,
+  out: Output,
+): Promise<number> {
+  const stop = new AbortController();
+  const off = io.onSignal(() => stop.abort());
+  let fatal: unknown;
+  const [cmd, ...args] = command.run;
+  let result;
+  let finished = 0;
+  try {
+    result = await store.consume(async (claim: Claim) => {
+      let code: number;
+      try {
+        code = await io.run(cmd, [...args, claim.path]);
+        await out.progress(`${++finished} files`);
+      } catch (err) {
+        // The command cannot run at all: put the file back and stop, rather
+        // than failing every file into the dead-letter area.
+        fatal ??= err;
+        stop.abort();
+        await claim.release();
+        return;
+      }
+      if (code !== 0) throw new Error(`'${cmd}' exited with ${code}`);
+    }, {
+      watch: command.watch,
+      concurrency: command.concurrency,
+      signal: stop.signal,
+      pollInterval: 500,
+      ...(command.maxAttempts === undefined
+        ? {}
+        : { maxAttempts: command.maxAttempts }),
+      onError: () => {},
+    });
+  } finally {
+    off();
+  }
+  if (fatal !== undefined) {
+    throw new FileStoreError(
+      `Cannot run '${cmd}': ${
+        fatal instanceof Error ? fatal.message : String(fatal)
+      }`,
+      { cause: fatal },
+    );
+  }
+  const { handled, failed, dead, lost } = result;
+  if (command.json) await out.json({ handled, failed, dead, lost });
+  else {
+    await out.err(
+      `${handled} handled, ${failed} failed (${dead} dead-lettered)` +
+        (lost ? `, ${lost} lost` : ""),
+    );
+  }
+  return 0;
+}
+
+function toBase64(data: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < data.length; i += 0x8000) {
+    s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}

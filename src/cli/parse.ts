@@ -1,0 +1,470 @@
+/**
+ * The command line of `filestore`, parsed with `node:util` `parseArgs` into
+ * a typed {@linkcode Command}, and the usage texts.
+ *
+ * @module
+ */
+
+import { parseArgs as parse } from "node:util";
+import type { Area, Durability } from "../store.ts";
+
+/** Options every store command takes. */
+export interface CommonOptions {
+  /** The store's directory. */
+  store: string;
+  /** Print results as JSON. */
+  json: boolean;
+  /** Durability of changes, when given. */
+  durability?: Durability;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { command: "help"; topic?: string }
+  | { command: "version" }
+  | CommonOptions & { command: "prepare" }
+  | CommonOptions & { command: "create"; name: string }
+  | CommonOptions & { command: "list"; area: Area }
+  | CommonOptions & {
+    command: "move" | "copy";
+    name: string;
+    from: Area;
+    to: Area;
+    overwrite: boolean;
+  }
+  | CommonOptions & { command: "remove" | "cat"; name: string; area: Area }
+  | CommonOptions & { command: "deliver"; files: string[]; name?: string }
+  | CommonOptions & { command: "claim" }
+  | CommonOptions & { command: "done"; name: string; keep: boolean }
+  | CommonOptions & { command: "release"; name: string }
+  | CommonOptions & { command: "fail"; name: string; maxAttempts?: number }
+  | CommonOptions & {
+    command: "consume";
+    watch: boolean;
+    concurrency: number;
+    maxAttempts?: number;
+    run: [string, ...string[]];
+  }
+  | CommonOptions & { command: "clean" | "recover"; olderThan?: number }
+  | CommonOptions & { command: "stats" };
+
+/** A command line that cannot be run: exit code 2. */
+export class UsageError extends Error {
+  /** Always `"USAGE"`. */
+  readonly code: string = "USAGE";
+  /** The command whose usage to show, if known. */
+  readonly topic: string | undefined;
+  /**
+   * Creates an error.
+   *
+   * @param message What is wrong.
+   * @param topic The command whose usage to show.
+   */
+  constructor(message: string, topic?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.topic = topic;
+  }
+}
+
+interface Spec {
+  args: string;
+  summary: string;
+  options: string[];
+}
+
+const OPTION_HELP: Record<string, string> = {
+  overwrite: "replace a file of the same name in the target area",
+  name: "deliver under this name instead of a generated one",
+  keep: "keep the finished file in cur instead of removing it",
+  "max-attempts": "failures before a file goes to the dead-letter area",
+  watch: "keep waiting for new files until SIGINT or SIGTERM",
+  concurrency: "how many commands run at once (default 1)",
+  "older-than": "age limit, like 90s, 10m, 36h (bare numbers are seconds)",
+};
+
+/** Every command: its arguments, what it does, its own options. */
+export const COMMANDS: Record<string, Spec> = {
+  prepare: { args: "", summary: "create the store", options: [] },
+  create: {
+    args: "NAME",
+    summary: "copy standard input into tmp/NAME",
+    options: [],
+  },
+  list: { args: "AREA", summary: "full paths, one a line", options: [] },
+  move: {
+    args: "NAME FROM TO",
+    summary: "move a file between areas, atomically",
+    options: ["overwrite"],
+  },
+  copy: {
+    args: "NAME FROM TO",
+    summary: "copy a file to another area, atomically",
+    options: ["overwrite"],
+  },
+  remove: { args: "NAME AREA", summary: "remove a file", options: [] },
+  cat: {
+    args: "NAME AREA",
+    summary: "write a file's bytes to standard output",
+    options: [],
+  },
+  deliver: {
+    args: "[FILE...]",
+    summary: "deliver standard input, or each FILE, into new; print each name",
+    options: ["name"],
+  },
+  claim: {
+    args: "",
+    summary: "claim the oldest file and print its path (nothing if none)",
+    options: [],
+  },
+  done: {
+    args: "NAME",
+    summary: "finish a claim (NAME: the path claim printed, or its last part)",
+    options: ["keep"],
+  },
+  release: {
+    args: "NAME",
+    summary: "return a claim to new untouched",
+    options: [],
+  },
+  fail: {
+    args: "NAME",
+    summary: "return a claim to new for a retry, or dead-letter it",
+    options: ["max-attempts"],
+  },
+  consume: {
+    args: "-- CMD [ARGS...]",
+    summary:
+      "run CMD ARGS... PATH for each file: exit 0 finishes it, else fails",
+    options: ["watch", "concurrency", "max-attempts"],
+  },
+  clean: {
+    args: "",
+    summary: "remove stale files from tmp (default: older than 36h)",
+    options: ["older-than"],
+  },
+  recover: {
+    args: "",
+    summary: "return abandoned claims to new (default: older than 10m)",
+    options: ["older-than"],
+  },
+  stats: { args: "", summary: "count and oldest age per area", options: [] },
+  help: { args: "[COMMAND]", summary: "show help", options: [] },
+};
+
+const OPTION_ARGS: Record<string, string> = {
+  name: "NAME",
+  "max-attempts": "N",
+  concurrency: "N",
+  "older-than": "DURATION",
+};
+
+const GLOBAL = [
+  ["-s, --store DIR", "the store (default: $FILESTORE_DIR)"],
+  ["--json", "print results, and errors, as JSON"],
+  ["--durability MODE", "full (default), file or none"],
+  ["-h, --help", "show help"],
+  ["--version", "show the version"],
+];
+
+function table(rows: string[][]): string {
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  return rows.map((r) => `  ${r[0]!.padEnd(width)}  ${r[1]}`).join("\n");
+}
+
+/**
+ * The usage text: all commands, or one command's.
+ *
+ * @param topic A command name.
+ * @returns The text, ending with a newline.
+ */
+export function usage(topic?: string): string {
+  const spec = topic === undefined ? undefined : COMMANDS[topic];
+  if (spec === undefined) {
+    return [
+      "Usage: filestore [--store DIR] <command> [options] [args]",
+      "",
+      "A file queue in a directory: tmp (being written), new (ready), cur (taken).",
+      "",
+      "Commands:",
+      table(
+        Object.entries(COMMANDS).map((
+          [name, s],
+        ) => [`${name} ${s.args}`.trim(), s.summary]),
+      ),
+      "",
+      "Options:",
+      table(GLOBAL),
+      "",
+      "Areas are tmp, new, cur and dead. 'filestore help COMMAND' shows a command's options.",
+      "Exit codes: 0 success, 1 the operation failed, 2 usage error.",
+      "",
+    ].join("\n");
+  }
+  const own = spec.options.map((o) => [
+    `--${o}${OPTION_ARGS[o] ? " " + OPTION_ARGS[o] : ""}`,
+    OPTION_HELP[o]!,
+  ]);
+  return [
+    `Usage: filestore [--store DIR] ${topic} ${spec.args}`.trimEnd(),
+    "",
+    spec.summary[0]!.toUpperCase() + spec.summary.slice(1) + ".",
+    "",
+    "Options:",
+    table([...own, ...GLOBAL]),
+    "",
+  ].join("\n");
+}
+
+const AREA_NAMES = ["tmp", "new", "cur", "dead"];
+
+function area(value: string, topic: string): Area {
+  if (!AREA_NAMES.includes(value)) {
+    throw new UsageError(
+      `'${value}' is not an area (tmp, new, cur or dead)`,
+      topic,
+    );
+  }
+  return value as Area;
+}
+
+function count(value: string, option: string, topic: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) {
+    throw new UsageError(
+      `--${option} takes a whole number from 1, not '${value}'`,
+      topic,
+    );
+  }
+  return Number(value);
+}
+
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Reads a duration like `90s`, `10m`, `36h`, `2d` or `500ms`; a bare number
+ * is seconds.
+ *
+ * @param value The text.
+ * @returns Milliseconds, or `undefined` if it is not a duration.
+ */
+export function parseDuration(value: string): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNITS[m[2] ?? "s"]!;
+}
+
+/**
+ * Parses a command line.
+ *
+ * @param args The arguments, without the program.
+ * @param env Reads an environment variable (for `FILESTORE_DIR`).
+ * @returns The command.
+ * @throws {UsageError} The line cannot be run.
+ */
+export function parseCommand(
+  args: string[],
+  env: (name: string) => string | undefined = () => undefined,
+): Command {
+  let parsed;
+  try {
+    parsed = parse({
+      args,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+      options: {
+        store: { type: "string", short: "s" },
+        json: { type: "boolean" },
+        durability: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+        overwrite: { type: "boolean" },
+        name: { type: "string" },
+        keep: { type: "boolean" },
+        "max-attempts": { type: "string" },
+        watch: { type: "boolean" },
+        concurrency: { type: "string" },
+        "older-than": { type: "string" },
+      },
+    });
+  } catch (err) {
+    const first = args.find((a) => !a.startsWith("-"));
+    const topic = first && COMMANDS[first] ? first : undefined;
+    throw new UsageError(
+      (err as Error).message.replace(/\. To specify a positional.*$/s, ""),
+      topic,
+    );
+  }
+  const { values, tokens } = parsed;
+  const terminator = tokens.find((t) => t.kind === "option-terminator");
+  const before = tokens.filter((t) =>
+    t.kind === "positional" &&
+    (terminator === undefined || t.index < terminator.index)
+  ).map((t) => (t as { value: string }).value);
+  const after = terminator === undefined
+    ? []
+    : args.slice(terminator.index + 1);
+  const [name, ...rest] = before;
+
+  if (values.version) return { command: "version" };
+  if (name === "help") {
+    if (rest.length > 1) throw new UsageError("help takes one command");
+    if (rest[0] !== undefined && !COMMANDS[rest[0]]) {
+      throw new UsageError(`Unknown command '${rest[0]}'`);
+    }
+    return rest[0] === undefined
+      ? { command: "help" }
+      : { command: "help", topic: rest[0] };
+  }
+  if (values.help) {
+    return name !== undefined && COMMANDS[name]
+      ? { command: "help", topic: name }
+      : { command: "help" };
+  }
+  if (name === undefined) throw new UsageError("No command given");
+  const spec = COMMANDS[name];
+  if (spec === undefined) throw new UsageError(`Unknown command '${name}'`);
+
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const global = ["store", "json", "durability", "help", "version"];
+    if (!global.includes(token.name) && !spec.options.includes(token.name)) {
+      throw new UsageError(
+        `The command '${name}' has no option '${token.rawName}'`,
+        name,
+      );
+    }
+  }
+  if (after.length > 0 && name !== "consume") {
+    throw new UsageError(`The command '${name}' takes no '--'`, name);
+  }
+  const store = values.store ?? env("FILESTORE_DIR");
+  if (store === undefined || store === "") {
+    throw new UsageError(
+      "No store given: use --store DIR or set FILESTORE_DIR",
+      name,
+    );
+  }
+  const common: CommonOptions = { store, json: !!values.json };
+  if (values.durability !== undefined) {
+    const d = values.durability;
+    if (d !== "full" && d !== "file" && d !== "none") {
+      throw new UsageError(
+        `--durability takes full, file or none, not '${d}'`,
+        name,
+      );
+    }
+    common.durability = d;
+  }
+  const expect = (n: number): string[] => {
+    if (rest.length !== n) {
+      throw new UsageError(
+        rest.length < n
+          ? `Missing arguments: filestore ${name} ${spec.args}`
+          : `Too many arguments: filestore ${name} ${spec.args}`,
+        name,
+      );
+    }
+    return rest;
+  };
+  const maxAttempts = values["max-attempts"] === undefined
+    ? undefined
+    : count(values["max-attempts"], "max-attempts", name);
+  if (maxAttempts !== undefined && maxAttempts > 999) {
+    throw new UsageError("--max-attempts is at most 999", name);
+  }
+  switch (name) {
+    case "prepare":
+    case "claim":
+    case "stats":
+      expect(0);
+      return { ...common, command: name };
+    case "create": {
+      const [file] = expect(1);
+      return { ...common, command: name, name: file! };
+    }
+    case "list": {
+      const [a] = expect(1);
+      return { ...common, command: name, area: area(a!, name) };
+    }
+    case "move":
+    case "copy": {
+      const [file, from, to] = expect(3);
+      return {
+        ...common,
+        command: name,
+        name: file!,
+        from: area(from!, name),
+        to: area(to!, name),
+        overwrite: !!values.overwrite,
+      };
+    }
+    case "remove":
+    case "cat": {
+      const [file, a] = expect(2);
+      return { ...common, command: name, name: file!, area: area(a!, name) };
+    }
+    case "deliver": {
+      if (values.name !== undefined && rest.length > 1) {
+        throw new UsageError("--name takes one file at most", name);
+      }
+      return values.name === undefined
+        ? { ...common, command: name, files: rest }
+        : { ...common, command: name, files: rest, name: values.name };
+    }
+    case "done": {
+      const [file] = expect(1);
+      return { ...common, command: name, name: file!, keep: !!values.keep };
+    }
+    case "release": {
+      const [file] = expect(1);
+      return { ...common, command: name, name: file! };
+    }
+    case "fail": {
+      const [file] = expect(1);
+      return maxAttempts === undefined
+        ? { ...common, command: name, name: file! }
+        : { ...common, command: name, name: file!, maxAttempts };
+    }
+    case "consume": {
+      expect(0);
+      const [cmd, ...cmdArgs] = after;
+      if (cmd === undefined) {
+        throw new UsageError("consume needs a command after '--'", name);
+      }
+      const concurrency = values.concurrency === undefined
+        ? 1
+        : count(values.concurrency, "concurrency", name);
+      const base = {
+        ...common,
+        command: name,
+        watch: !!values.watch,
+        concurrency,
+        run: [cmd, ...cmdArgs] as [string, ...string[]],
+      } as const;
+      return maxAttempts === undefined ? base : { ...base, maxAttempts };
+    }
+    case "clean":
+    case "recover": {
+      expect(0);
+      const raw = values["older-than"];
+      if (raw === undefined) return { ...common, command: name };
+      const olderThan = parseDuration(raw);
+      if (olderThan === undefined) {
+        throw new UsageError(
+          `--older-than takes a duration like 90s, 10m or 36h, not '${raw}'`,
+          name,
+        );
+      }
+      return { ...common, command: name, olderThan };
+    }
+  }
+  throw new UsageError(`Unknown command '${name}'`);
+}

@@ -1,0 +1,285 @@
+// main() of the CLI with the memory backend and a fake runtime.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { FileStore } from "../mod.ts";
+import { memoryFileSystem } from "../src/backends/memory.ts";
+import { type CliIo, main } from "../src/cli/main.ts";
+import { VERSION } from "../src/version.ts";
+import { bytes, text } from "./_backends.ts";
+import { recording } from "./_recording.ts";
+
+interface Fake {
+  io: CliIo;
+  out: () => string;
+  err: () => string;
+  signal: () => void;
+  runs: string[][];
+}
+
+function fake(
+  options: {
+    fs?: CliIo["fs"];
+    stdin?: string;
+    run?: (cmd: string, args: string[]) => Promise<number>;
+    env?: Record<string, string>;
+  } = {},
+): Fake {
+  let out = "";
+  let err = "";
+  const handlers = new Set<() => void>();
+  const runs: string[][] = [];
+  const io: CliIo = {
+    stdin: async function* () {
+      if (options.stdin !== undefined) yield bytes(options.stdin);
+    },
+    stdout: (d) => {
+      out += typeof d === "string" ? d : text(d);
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    stderrIsTerminal: false,
+    env: (name) => options.env?.[name],
+    fs: options.fs ?? memoryFileSystem(),
+    onSignal: (h) => {
+      handlers.add(h);
+      return () => handlers.delete(h);
+    },
+    run: (cmd, args) => {
+      runs.push([cmd, ...args]);
+      return options.run ? options.run(cmd, args) : Promise.resolve(0);
+    },
+  };
+  return {
+    io,
+    out: () => out,
+    err: () => err,
+    signal: () => handlers.forEach((h) => h()),
+    runs,
+  };
+}
+
+async function cli(f: Fake, ...args: string[]): Promise<number> {
+  return await main(["-s", "/s", ...args], f.io);
+}
+
+describe("main()", () => {
+  test("main() prints help and the version with exit code 0", async () => {
+    const f = fake();
+    assert.equal(await main(["--help"], f.io), 0);
+    assert.match(f.out(), /^Usage: filestore/);
+    assert.equal(await main(["help", "move"], f.io), 0);
+    assert.match(f.out(), /--overwrite/);
+    const v = fake();
+    assert.equal(await main(["--version"], v.io), 0);
+    assert.equal(v.out(), `filestore ${VERSION}\n`);
+    const denoJson = JSON.parse(
+      readFileSync(new URL("../deno.json", import.meta.url), "utf8"),
+    );
+    assert.equal(VERSION, denoJson.version);
+    assert.equal(f.err(), "");
+  });
+
+  test("main() exits 2 on a usage error, with the reason and the usage", async () => {
+    const f = fake();
+    assert.equal(await cli(f, "move", "x"), 2);
+    assert.match(
+      f.err(),
+      /^filestore: Missing arguments: filestore move NAME FROM TO\n\nUsage: /,
+    );
+    assert.equal(f.out(), "");
+    const j = fake();
+    assert.equal(await cli(j, "bogus", "--json"), 2);
+    assert.deepEqual(JSON.parse(j.err()), {
+      code: "USAGE",
+      message: "Unknown command 'bogus'",
+    });
+  });
+
+  test("main() walks the original scenario", async () => {
+    const fs = memoryFileSystem();
+    assert.equal(await cli(fake({ fs }), "prepare"), 0);
+    const f = fake({ fs, stdin: "Die Ente bleibt draussen!" });
+    assert.equal(await cli(f, "create", "a-file"), 0);
+    const l = fake({ fs });
+    assert.equal(await cli(l, "list", "tmp"), 0);
+    assert.equal(l.out(), "/s/tmp/a-file\n");
+    assert.equal(await cli(fake({ fs }), "move", "a-file", "tmp", "new"), 0);
+    assert.equal(
+      await cli(fake({ fs }), "copy", "/s/new/a-file", "new", "cur"),
+      0,
+    );
+    const c = fake({ fs });
+    assert.equal(await cli(c, "cat", "a-file", "cur"), 0);
+    assert.equal(c.out(), "Die Ente bleibt draussen!");
+    const j = fake({ fs });
+    assert.equal(await cli(j, "--json", "list", "new"), 0);
+    assert.deepEqual(JSON.parse(j.out()), ["/s/new/a-file"]);
+    assert.equal(await cli(fake({ fs }), "remove", "a-file", "new"), 0);
+    const e = fake({ fs });
+    assert.equal(await cli(e, "move", "a-file", "cur", "cur"), 0);
+    assert.equal(await cli(fake({ fs, stdin: "x" }), "create", "a-file"), 0);
+    assert.equal(await cli(e, "move", "a-file", "tmp", "cur"), 1);
+    assert.equal(
+      e.err(),
+      "filestore: Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists\n",
+    );
+    const je = fake({ fs });
+    assert.equal(await cli(je, "--json", "move", "a-file", "tmp", "cur"), 1);
+    assert.deepEqual(JSON.parse(je.err()), {
+      code: "ALREADY_EXISTS",
+      message:
+        "Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists",
+    });
+  });
+
+  test("main() refuses a bad name before touching anything", async () => {
+    const inner = memoryFileSystem();
+    await new FileStore("/s", { fs: inner }).prepare();
+    const { fs, calls } = recording(inner);
+    for (
+      const args of [
+        ["create", "../x"],
+        ["deliver", "--name", "a/b"],
+        ["remove", ".hidden", "new"],
+        ["done", "not-a-claim"],
+      ]
+    ) {
+      const f = fake({ fs, stdin: "data" });
+      assert.equal(await cli(f, ...args), 1, args.join(" "));
+      assert.match(f.err(), /^filestore: Invalid (name|claim)/);
+    }
+    assert.deepEqual(calls, []);
+  });
+
+  test("main() runs the queue: deliver, claim, done by path or segment, fail to dead", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const d = fake({ fs, stdin: "first" });
+    assert.equal(await cli(d, "deliver", "--name", "0-first"), 0);
+    assert.equal(d.out(), "0-first\n");
+    fs.writeNewFile("/f1", bytes("from file 1"));
+    fs.writeNewFile("/f2", bytes("from file 2"));
+    const many = fake({ fs });
+    assert.equal(await cli(many, "--json", "deliver", "/f1", "/f2"), 0);
+    const names = JSON.parse(many.out());
+    assert.equal(names.length, 2);
+    const c = fake({ fs });
+    assert.equal(await cli(c, "claim"), 0);
+    const path = c.out().trim();
+    assert.match(path, /^\/s\/cur\/0-first~0\.c\./);
+    assert.equal(await cli(fake({ fs }), "done", path), 0);
+    const c2 = fake({ fs });
+    await cli(c2, "claim");
+    const segment = c2.out().trim().split("/").pop()!;
+    assert.equal(await cli(fake({ fs }), "release", segment), 0);
+    for (let i = 0; i < 2; i++) {
+      const c3 = fake({ fs });
+      await cli(c3, "claim");
+      const f = fake({ fs });
+      assert.equal(
+        await cli(f, "fail", c3.out().trim(), "--max-attempts", "2"),
+        0,
+      );
+      if (i === 1) assert.match(f.out(), /^\/s\/dead\//);
+    }
+    const s = fake({ fs });
+    assert.equal(await cli(s, "--json", "stats"), 0);
+    const stats = JSON.parse(s.out());
+    assert.equal(stats.new.count, 1);
+    assert.equal(stats.dead.count, 1);
+    const gone = fake({ fs });
+    assert.equal(await cli(gone, "done", path), 1);
+    assert.match(gone.err(), /^filestore: Cannot find claim/);
+  });
+
+  test("main() delivers no file when one of several is missing", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    fs.writeNewFile("/f1", bytes("x"));
+    const f = fake({ fs });
+    assert.equal(await cli(f, "deliver", "/f1", "/missing"), 1);
+    assert.match(
+      f.err(),
+      /Cannot deliver '\/missing': '\/missing' does not exist/,
+    );
+    assert.deepEqual(await new FileStore("/s", { fs }).list("new"), []);
+  });
+
+  test("main() consume runs the command with the path, failing files to dead", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs });
+    await store.deliver("ok", { name: "a" });
+    await store.deliver("bad", { name: "b" });
+    const f = fake({
+      fs,
+      run: async (_cmd, args) =>
+        text(await fs.readFile(args.at(-1)!)) === "bad" ? 3 : 0,
+    });
+    assert.equal(
+      await cli(f, "consume", "--max-attempts", "2", "--", "handler", "--flag"),
+      0,
+    );
+    assert.equal(f.runs.length, 3);
+    assert.deepEqual(f.runs[0]!.slice(0, 2), ["handler", "--flag"]);
+    assert.match(f.runs[0]![2]!, /^\/s\/cur\/a~0\.c\./);
+    assert.equal(f.err(), "1 handled, 2 failed (1 dead-lettered)\n");
+    assert.equal((await store.list("dead")).length, 1);
+    assert.deepEqual(await store.list("cur"), []);
+  });
+
+  test("main() consume stops when the command cannot start, losing nothing", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs });
+    await store.deliver("x", { name: "a" });
+    const f = fake({ fs, run: () => Promise.reject(new Error("not found")) });
+    assert.equal(await cli(f, "consume", "--", "nope"), 1);
+    assert.equal(f.err(), "filestore: Cannot run 'nope': not found\n");
+    assert.deepEqual(await store.list("new"), ["/s/new/a"]);
+    assert.deepEqual(await store.list("dead"), []);
+  });
+
+  test("main() consume --watch stops on a signal after the running command", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs });
+    let f: Fake | undefined = undefined;
+    f = fake({
+      fs,
+      run: async () => {
+        f!.signal(); // SIGTERM while the command runs
+        await new Promise((r) => setTimeout(r, 20));
+        return 0;
+      },
+    });
+    await store.deliver("a");
+    await store.deliver("b");
+    assert.equal(await cli(f, "consume", "--watch", "--json", "--", "cmd"), 0);
+    assert.deepEqual(JSON.parse(f.out()), {
+      handled: 1,
+      failed: 0,
+      dead: 0,
+      lost: 0,
+    });
+    assert.deepEqual(await store.list("cur"), []);
+    assert.equal((await store.list("new")).length, 1);
+  });
+
+  test("main() clean and recover print what they changed", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    fs.writeNewFile("/s/tmp/.old", bytes(""));
+    fs.utime("/s/tmp/.old", 0, 0);
+    const c = fake({ fs });
+    assert.equal(await cli(c, "clean"), 0);
+    assert.equal(c.out(), "/s/tmp/.old\n");
+    assert.equal(c.err(), "1 file removed\n");
+    const r = fake({ fs });
+    assert.equal(await cli(r, "recover", "--older-than", "0"), 0);
+    assert.equal(r.out(), "");
+    assert.equal(r.err(), "0 files recovered\n");
+  });
+});
