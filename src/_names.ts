@@ -17,6 +17,11 @@ export const MAX_NAME_BYTES: number = MAX_ENTRY_BYTES - RESERVED_BYTES;
 
 const encoder = new TextEncoder();
 
+// A surrogate without its pair cannot be written as UTF-8 (what
+// String.prototype.isWellFormed tells, which Node 18 lacks).
+const LONE_SURROGATE =
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 // deno-lint-ignore no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f/\\]/;
 
@@ -59,7 +64,7 @@ function checkSegment(name: string, maxBytes: number, what: string): void {
       `Invalid ${what} '${shown}': it starts with '.' (reserved for the store's temporaries)`,
     );
   }
-  if (!name.isWellFormed()) {
+  if (LONE_SURROGATE.test(name)) {
     throw new InvalidNameError(
       `Invalid ${what} '${shown}': it is not well-formed Unicode`,
     );

@@ -177,7 +177,6 @@ export class Claim {
     const path = this.path;
     let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
     return new ReadableStream<Uint8Array>({
-      type: "bytes",
       pull: async (controller) => {
         try {
           handle ??= await fs.open(path, { read: true });

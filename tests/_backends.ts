@@ -5,6 +5,7 @@
 import * as nodeFs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { describe, test } from "node:test";
 import type { FileSystem } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
 import { nodeFileSystem } from "../src/backends/node.ts";
@@ -111,3 +112,17 @@ export async function withSandbox(
 export const text = (bytes: Uint8Array): string =>
   new TextDecoder().decode(bytes);
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/**
+ * A suite for one backend; where the backend cannot run, one skipped test
+ * that says why (a skipped describe() is not reported by every runner).
+ */
+export function backendSuite(
+  name: string,
+  backend: Backend,
+  fn: () => void,
+): void {
+  if (backend.skip !== undefined) {
+    test(`${name}: skipped`, { skip: backend.skip }, () => {});
+  } else describe(name, fn);
+}

@@ -44,9 +44,17 @@ export function start(
   let err = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const closed = new Promise<number | null>((resolve) =>
-    child.once("close", (code) => resolve(code))
-  );
+  // Some runtimes report "close" before the last output has been read:
+  // wait for the end of both streams as well.
+  const ended = (stream: NodeJS.ReadableStream) =>
+    new Promise<void>((resolve) => stream.once("end", () => resolve()));
+  const closed = Promise.all([
+    new Promise<number | null>((resolve) =>
+      child.once("close", (code) => resolve(code))
+    ),
+    ended(child.stdout!),
+    ended(child.stderr!),
+  ]).then(([code]) => code);
   return Object.assign(child, {
     output: () => out,
     errors: () => err,

@@ -1,19 +1,23 @@
 // The contract of the FileSystem interface, run against every backend. The
 // memory backend is trusted only because the real ones pass the same tests.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import {
   AlreadyExistsError,
   FileStoreError,
   NotAFileError,
   NotFoundError,
 } from "../mod.ts";
-import { backends, bytes, text, withSandbox } from "./_backends.ts";
+import {
+  backends,
+  backendSuite,
+  bytes,
+  text,
+  withSandbox,
+} from "./_backends.ts";
 
 for (const backend of backends) {
-  describe(`FileSystem contract (${backend.name})`, {
-    skip: backend.skip,
-  }, () => {
+  backendSuite(`FileSystem contract (${backend.name})`, backend, () => {
     const it = (
       name: string,
       fn: Parameters<typeof withSandbox>[1],

@@ -14,6 +14,7 @@ import type { FileStoreOptions, FileSystem } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
 import {
   backends,
+  backendSuite,
   bytes,
   type Sandbox,
   text,
@@ -29,7 +30,7 @@ async function age(fs: FileSystem, path: string, ms: number): Promise<void> {
 }
 
 for (const backend of backends) {
-  describe(`queue (${backend.name})`, { skip: backend.skip }, () => {
+  backendSuite(`queue (${backend.name})`, backend, () => {
     const it = (
       name: string,
       fn: (

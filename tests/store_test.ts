@@ -1,6 +1,6 @@
 // The original gocept.filestore API, with its defects fixed, on every backend.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import {
   AlreadyExistsError,
   FileStore,
@@ -15,6 +15,7 @@ import {
 import type { Area, FileSystem } from "../mod.ts";
 import {
   backends,
+  backendSuite,
   bytes,
   type Sandbox,
   text,
@@ -56,7 +57,7 @@ const BAD_NAMES: [string, string, boolean?][] = [
 ];
 
 for (const backend of backends) {
-  describe(`FileStore (${backend.name})`, { skip: backend.skip }, () => {
+  backendSuite(`FileStore (${backend.name})`, backend, () => {
     const it = (
       name: string,
       fn: (s: Sandbox & { store: FileStore; root: string }) => Promise<void>,
