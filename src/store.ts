@@ -356,6 +356,22 @@ export class FileStore {
 
   async #load(): Promise<Context> {
     const fs = this.#options.fs ?? await defaultFileSystem();
+    // Once per store: an area that is a symbolic link could lead every
+    // rename out of the store, so it is refused before anything else.
+    for (const area of ["tmp", "new", "cur", "dead"] as const) {
+      let info;
+      try {
+        info = await fs.lstat(`${this.path}/${area}`);
+      } catch {
+        continue; // missing (not prepared yet), or the operation will say
+      }
+      if (info.isSymlink) {
+        this.#loading = undefined;
+        throw new NotADirectoryError(
+          `Cannot use the store '${this.path}': '${area}' is a symbolic link`,
+        );
+      }
+    }
     this.#ctx = {
       fs,
       dir: this.path,
@@ -1034,6 +1050,9 @@ export class FileStore {
             result.lost++;
             continue;
           }
+          // Finishing or failing did not work: put the file back for another
+          // try (it may be handled again), then stop.
+          if (claim.held) await quietly(() => claim.release());
           error ??= err;
           stop.abort();
         }

@@ -560,3 +560,11 @@ export function memoryFileSystem(
 ): MemoryFileSystem {
   return new MemoryFileSystem(options);
 }
+
+export {
+  type FaultKind,
+  type FaultOperation,
+  type FaultPlan,
+  type FaultyFileSystem,
+  faultyFileSystem,
+} from "./faulty.ts";
