@@ -509,13 +509,17 @@ export class FileStore {
     for (const entry of await this.#entries(ctx, area)) yield prefix + entry;
   }
 
-  async #entries(ctx: Context, area: Area): Promise<string[]> {
+  async #entries(
+    ctx: Context,
+    area: Area,
+    what = `Cannot list '${area}'`,
+  ): Promise<string[]> {
     let entries;
     try {
       entries = await ctx.fs.readDir(areaPath(ctx, area));
     } catch (err) {
       if (area === "dead" && err instanceof NotFoundError) return [];
-      fail(err, `Cannot list '${area}'`, area);
+      fail(err, what, area);
     }
     const names: string[] = [];
     for (const e of entries) {
@@ -871,7 +875,7 @@ export class FileStore {
 
   // Entries of `new` that can be claimed, the oldest last (for pop()).
   async #listCandidates(ctx: Context): Promise<string[]> {
-    const entries = await this.#entries(ctx, "new");
+    const entries = await this.#entries(ctx, "new", "Cannot claim from 'new'");
     const keyed: [string, number, string][] = [];
     for (const entry of entries) {
       const info = parseEntry(entry);
@@ -1153,7 +1157,7 @@ export class FileStore {
           // A release or fail cut short between its link and its unlink
           // left the file waiting in `new` too: drop the claimed name.
           waiting ??= new Map(
-            (await this.#entries(ctx, "new")).map((
+            (await this.#entries(ctx, "new", "Cannot recover into 'new'")).map((
               n,
             ) => [parseEntry(n).name, n]),
           );
@@ -1176,7 +1180,7 @@ export class FileStore {
         // same name waits in `new`: leave it for a later round.
         if (err instanceof ClaimLostError) continue;
         if (err instanceof AlreadyExistsError) continue;
-        throw err;
+        fail(err, `Cannot recover '${info.name}'`, `cur/${e.name}`);
       }
     }
     options.onProgress?.(entries.length, entries.length);

@@ -177,12 +177,15 @@ export function faultyFileSystem(
     fn: () => T | Promise<T>,
   ): T | Promise<T> {
     const cut = before(operation, path);
-    const result = fn();
+    let result;
+    try {
+      result = fn();
+    } catch (err) {
+      after(cut); // the power goes whether the call worked or not
+      throw err;
+    }
     if (result instanceof Promise) {
-      return result.then((value) => {
-        after(cut);
-        return value;
-      });
+      return result.finally(() => after(cut));
     }
     after(cut);
     return result;

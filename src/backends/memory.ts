@@ -1,9 +1,12 @@
 /**
  * An in-memory filesystem with POSIX semantics, for tests and for browsers:
  * `rename` replaces, `link` refuses an existing target, missing parents and
- * non-empty directories fail as on a disk. It also models durability: file
- * data survives {@linkcode MemoryFileSystem.crash} only after `sync()`, and
- * directory entries only after `syncDirectory()` of their directory.
+ * non-empty directories fail as on a disk. It also models durability the way
+ * a journaling filesystem (ext4, XFS) provides it: after
+ * {@linkcode MemoryFileSystem.crash}, a file's data is what its last `sync()`
+ * wrote, and the directory tree is what it was at the last `syncDirectory()`
+ * (of any directory: a directory fsync commits the journal, so every earlier
+ * create, rename, link and unlink survives with it, each one atomically).
  *
  * It is trusted only because the Deno and Node backends pass the same
  * contract test suite.
@@ -158,8 +161,8 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   /**
-   * Simulates a power cut: every file's data falls back to what was last
-   * synced, and every directory's entries to what was last synced with
+   * Simulates a power cut: every file's data falls back to what its last
+   * `sync()` wrote, and the tree to what it was at the last
    * `syncDirectory()`. Open handles keep working on the lost state.
    */
   crash(): void {
@@ -446,10 +449,16 @@ export class MemoryFileSystem implements FileSystem {
   syncDirectory(path: string): void {
     const node = this.#lookup(path, "fsync");
     if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "fsync", path);
-    node.durable = new Map(node.entries);
-    for (const child of node.entries.values()) {
-      if (child instanceof MemFile) child.durableMtime = child.mtime;
-    }
+    // A journal commit: every metadata change made so far becomes durable,
+    // in every directory, as one atomic step.
+    const commit = (dir: MemDir): void => {
+      dir.durable = new Map(dir.entries);
+      for (const child of dir.entries.values()) {
+        if (child instanceof MemDir) commit(child);
+        else if (child instanceof MemFile) child.durableMtime = child.mtime;
+      }
+    };
+    commit(this.#state.root);
   }
 
   async *watch(path: string, signal: AbortSignal): AsyncIterable<void> {
