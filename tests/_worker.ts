@@ -5,6 +5,8 @@
 //   consume DIR OUT                consume with watch until SIGTERM; append
 //                                  each body to OUT before finishing it
 //   prepare DIR                    prepare the store, print "prepared"
+//   try DIR                        deliver one file, claim one; print what
+//                                  each did as JSON (error name and code)
 //   hold DIR                       finish one claim with keep, claim another,
 //                                  print both entries, then wait to be killed
 import { appendFileSync } from "node:fs";
@@ -28,6 +30,18 @@ async function* selfChecking(
 if (mode === "prepare") {
   await new FileStore(dir!).prepare();
   process.stdout.write("prepared\n");
+} else if (mode === "try") {
+  const outcome = async (fn: () => Promise<unknown>) => {
+    try {
+      return { ok: await fn() };
+    } catch (err) {
+      const e = err as { name?: string; code?: string };
+      return { error: e.name, code: e.code };
+    }
+  };
+  const deliver = await outcome(() => store.deliver("x"));
+  const claim = await outcome(async () => (await store.claim())?.name ?? null);
+  process.stdout.write(JSON.stringify({ deliver, claim }) + "\n");
 } else if (mode === "produce") {
   const [count, tag] = rest;
   for (let i = 0; i < Number(count); i++) await store.deliver(`${tag}:${i}`);
