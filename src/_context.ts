@@ -37,6 +37,8 @@ export interface Context {
   readonly durability: Durability;
   readonly maxAttempts: number;
   readonly keep: boolean;
+  /** The clock, in milliseconds since the epoch. */
+  readonly now: () => number;
   /** Called when a file goes back to `new`, so claim candidates are re-read. */
   readonly onReturn: () => void;
 }

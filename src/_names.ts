@@ -10,7 +10,7 @@ export type Area = typeof AREAS[number];
 
 /** The most bytes a filesystem allows in one name. */
 export const MAX_ENTRY_BYTES = 255;
-/** Room kept for the info suffix (`~A.c.PID.HOST.SEQ`, at most 34 bytes). */
+/** Room kept for the info suffix (`~A.c.PID.HOST.TIME.SEQ`, at most 39 bytes). */
 export const RESERVED_BYTES = 40;
 /** The most UTF-8 bytes a name given to `create` or `deliver` may have. */
 export const MAX_NAME_BYTES: number = MAX_ENTRY_BYTES - RESERVED_BYTES;
@@ -128,12 +128,14 @@ export interface EntryInfo {
   readonly state?: EntryState;
   readonly pid?: number;
   readonly host?: string;
-  /** The owner token `PID.HOST.SEQ`. */
+  /** The owner token `PID.HOST.TIME.SEQ`. */
   readonly owner?: string;
+  /** When the claim was made, in milliseconds since the epoch. */
+  readonly time?: number;
 }
 
 const INFO =
-  /^(0|[1-9][0-9]{0,2})(?:\.([cfd])\.([0-9]{1,10})\.([0-9a-z]{7})\.([0-9a-z]{1,8}))?$/;
+  /^(0|[1-9][0-9]{0,2})(?:\.([cfd])\.([0-9]{1,10})\.([0-9a-z]{7})\.([0-9a-z]{1,8})\.([0-9a-z]{1,4}))?$/;
 
 /** Parses an entry name (`NAME`, `NAME~A`, `NAME~A.S.PID.HOST.SEQ`). */
 export function parseEntry(entry: string): EntryInfo {
@@ -149,7 +151,8 @@ export function parseEntry(entry: string): EntryInfo {
         state: m[2] as EntryState,
         pid: Number(m[3]),
         host: m[4]!,
-        owner: `${m[3]}.${m[4]}.${m[5]}`,
+        owner: `${m[3]}.${m[4]}.${m[5]}.${m[6]}`,
+        time: parseInt(m[5]!, 36),
       };
     }
   }
@@ -206,13 +209,12 @@ export class NameGenerator {
   #random = new Uint32Array(256);
   #randomAt = 256;
   readonly #hostTag: string;
-  #seq: number;
+  #seq = 0;
 
   constructor(pid: number, hostname: string) {
     this.#pid = pid;
     this.#host = escapeHost(hostname);
     this.#hostTag = hostTag(hostname);
-    this.#seq = this.#nextRandom() % (36 ** 6);
   }
 
   #nextRandom(): number {
@@ -238,10 +240,16 @@ export class NameGenerator {
     return truncateUtf8(name, MAX_NAME_BYTES);
   }
 
-  /** A new owner token `PID.HOST.SEQ`, unique for this process. */
-  owner(): string {
-    this.#seq = (this.#seq + 1) % (36 ** 8);
-    return `${this.#pid}.${this.#hostTag}.${this.#seq.toString(36)}`;
+  /**
+   * A new owner token `PID.HOST.TIME.SEQ`: the time in milliseconds and a
+   * counter (wrapping at 36^4) make it unique for this process, and for a
+   * later process that gets the same pid.
+   */
+  owner(now: number): string {
+    this.#seq = (this.#seq + 1) % (36 ** 4);
+    return `${this.#pid}.${this.#hostTag}.${now.toString(36)}.${
+      this.#seq.toString(36)
+    }`;
   }
 
   /** The host tag recorded in owner tokens. */

@@ -210,7 +210,7 @@ export class Claim {
    */
   async touch(): Promise<void> {
     this.#check("touch");
-    const now = Date.now();
+    const now = this.#ctx.now();
     try {
       await this.#ctx.fs.utime(this.path, now, now);
     } catch (err) {

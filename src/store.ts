@@ -74,6 +74,14 @@ export interface FileStoreOptions {
    * @default {false}
    */
   keep?: boolean;
+  /**
+   * The clock, in milliseconds since the epoch: when claims start, and what
+   * `recover()`, `clean()` and `stats()` measure ages against (tests can
+   * move it).
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
 }
 
 /** Options of {@linkcode FileStore.create}. */
@@ -379,6 +387,7 @@ export class FileStore {
       durability: this.#options.durability ?? "full",
       maxAttempts: this.#options.maxAttempts ?? 5,
       keep: this.#options.keep ?? false,
+      now: this.#options.now ?? Date.now,
       onReturn: () => {
         this.#candidates = [];
       },
@@ -816,7 +825,7 @@ export class FileStore {
 
   /**
    * Takes the oldest file (by name) in `new` by moving it into `cur` under a
-   * name that records the claim. Across any number of processes, each file
+   * name that records the claim (owner and time): one rename. Across any number of processes, each file
    * is claimed by one of them; a claimer that loses a race moves on to the
    * next file.
    *
@@ -845,7 +854,7 @@ export class FileStore {
         if (entry === undefined) return null;
       }
       const info = parseEntry(entry);
-      const owner = ctx.names.owner();
+      const owner = ctx.names.owner(ctx.now());
       const claimed = ownedEntry(info.name, info.attempts, "c", owner);
       const path = entryPath(ctx, "cur", claimed);
       try {
@@ -854,22 +863,13 @@ export class FileStore {
         if (err instanceof NotFoundError) continue; // another claimer won
         fail(err, `Cannot claim '${info.name}'`, `new/${entry}`);
       }
-      const claim = new Claim(
+      // The claim's start is in its name: no second call to record it.
+      return new Claim(
         ctx,
         claimed,
         { ...info, state: "c", owner },
         max ?? ctx.maxAttempts,
       );
-      const now = Date.now();
-      try {
-        // The claim's age is its modification time: start it now.
-        await fs.utime(path, now, now);
-      } catch (err) {
-        if (err instanceof NotFoundError) continue; // recovered at once
-        await quietly(() => claim.release());
-        fail(err, `Cannot claim '${info.name}'`, `cur/${claimed}`);
-      }
-      return claim;
     }
   }
 
@@ -1095,7 +1095,7 @@ export class FileStore {
     } catch (err) {
       fail(err, "Cannot clean 'tmp'", "tmp");
     }
-    const now = Date.now();
+    const now = ctx.now();
     const removed: string[] = [];
     let checked = 0;
     for (const e of entries) {
@@ -1137,7 +1137,7 @@ export class FileStore {
     } catch (err) {
       fail(err, "Cannot recover claims from 'cur'", "cur");
     }
-    const now = Date.now();
+    const now = ctx.now();
     const recovered: string[] = [];
     let waiting: Map<string, string> | undefined;
     let checked = 0;
@@ -1152,7 +1152,9 @@ export class FileStore {
         const stat = await fs.lstat(path);
         const orphan = info.host === ctx.names.hostTag &&
           info.pid !== fs.pid && fs.processAlive(info.pid!) === false;
-        if (!orphan && now - stat.mtime <= olderThan) continue;
+        // Claimed at the time in its name, or touched since.
+        const touched = Math.max(info.time ?? 0, stat.mtime);
+        if (!orphan && now - touched <= olderThan) continue;
         if (stat.links > 1) {
           // A release or fail cut short between its link and its unlink
           // left the file waiting in `new` too: drop the claimed name.
@@ -1195,7 +1197,7 @@ export class FileStore {
    */
   async stats(): Promise<StoreStats> {
     const ctx = await this.#context();
-    const now = Date.now();
+    const now = ctx.now();
     const one = async (
       area: Area,
     ): Promise<AreaStats & { claimed: number; finished: number }> => {

@@ -22,7 +22,11 @@ interface Scenario {
   /** What the error message must name. */
   names: RegExp;
   /** Makes the state before the operation (through the same store). */
-  setup(store: FileStore, inner: MemoryFileSystem): Promise<unknown>;
+  setup(
+    store: FileStore,
+    inner: MemoryFileSystem,
+    clock: { ahead: number },
+  ): Promise<unknown>;
   /** The operation. */
   run(store: FileStore, state: unknown): Promise<unknown>;
   /** The operation is several user steps (create/write/close, prepare). */
@@ -158,9 +162,9 @@ const SCENARIOS: Scenario[] = [
   {
     name: "recover()",
     names: /recover 'a'|recover claims|recover into 'new'/,
-    setup: async (store, inner) => {
-      const claim = await claimed(store, inner);
-      inner.utime(claim!.path, 0, 0);
+    setup: async (store, inner, clock) => {
+      await claimed(store, inner);
+      clock.ahead = 3_600_000; // an hour later
     },
     run: (s) => s.recover({ olderThan: 60_000 }),
   },
@@ -186,7 +190,10 @@ function snapshot(fs: MemoryFileSystem): string[] {
     }
     for (const e of entries) {
       const name = e.name
-        .replace(/\.([cfd])\.\d+\.[0-9a-z]{7}\.[0-9a-z]+$/, ".$1.OWNER")
+        .replace(
+          /\.([cfd])\.\d+\.[0-9a-z]{7}\.[0-9a-z]+\.[0-9a-z]+$/,
+          ".$1.OWNER",
+        )
         .replace(/^\..*/, ".TEMP");
       out.push(
         `${area}/${name}=${text(fs.readFile(`${ROOT}/${area}/${e.name}`))}`,
@@ -221,11 +228,15 @@ async function fresh(
 ) {
   const inner = memoryFileSystem();
   const fs = faultyFileSystem(inner, plan);
-  const options = scenario.maxAttempts === undefined
-    ? { fs }
-    : { fs, maxAttempts: scenario.maxAttempts };
-  const store = new FileStore(ROOT, options);
-  const state = await scenario.setup(store, inner);
+  const clock = { ahead: 0 };
+  const store = new FileStore(ROOT, {
+    fs,
+    now: () => Date.now() + clock.ahead,
+    ...(scenario.maxAttempts === undefined
+      ? {}
+      : { maxAttempts: scenario.maxAttempts }),
+  });
+  const state = await scenario.setup(store, inner, clock);
   return { inner, fs, store, state };
 }
 

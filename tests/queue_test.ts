@@ -38,17 +38,24 @@ for (const backend of backends) {
           store: FileStore;
           root: string;
           open: (options?: FileStoreOptions) => FileStore;
+          /** How far the stores' clock runs ahead of the real one. */
+          clock: { ahead: number };
         },
       ) => Promise<void>,
     ) =>
       test(name, () =>
         withSandbox(backend, async (sandbox) => {
           const root = `${sandbox.dir}/store`;
+          const clock = { ahead: 0 };
           const open = (options: FileStoreOptions = {}) =>
-            new FileStore(root, { fs: sandbox.fs, ...options });
+            new FileStore(root, {
+              fs: sandbox.fs,
+              now: () => Date.now() + clock.ahead,
+              ...options,
+            });
           const store = open();
           await store.prepare();
-          await fn({ ...sandbox, store, root, open });
+          await fn({ ...sandbox, store, root, open, clock });
         }));
 
     it("deliver() publishes the exact bytes and leaves tmp empty", async ({ store, fs, root }) => {
@@ -193,14 +200,14 @@ for (const backend of backends) {
       await claim!.done();
     });
 
-    it("Claim.done() with keep leaves a finished file that recover() never touches", async ({ fs, store }) => {
+    it("Claim.done() with keep leaves a finished file that recover() never touches", async ({ store, clock }) => {
       await store.deliver("x", { name: "kept" });
       const claim = await store.claim();
       await claim!.done({ keep: true });
       const cur = await store.list("cur");
       assert.equal(cur.length, 1);
       assert.match(cur[0]!, /\/cur\/kept~0\.f\./);
-      await age(fs, cur[0]!, 3_600_000);
+      clock.ahead = 3_600_000; // an hour later
       assert.deepEqual(await store.recover({ olderThan: 0 }), []);
       assert.deepEqual(await store.list("cur"), cur);
       assert.equal((await store.stats()).cur.finished, 1);
@@ -246,11 +253,11 @@ for (const backend of backends) {
       assert.equal(await store.claim(), null);
     });
 
-    it("recover() returns claims older than the limit, counting an attempt", async ({ fs, store, root }) => {
+    it("recover() returns claims older than the limit, counting an attempt", async ({ store, root, clock }) => {
       await store.deliver("x", { name: "slow" });
       const claim = await store.claim();
       assert.deepEqual(await store.recover({ olderThan: 60_000 }), []);
-      await age(fs, claim!.path, 120_000);
+      clock.ahead = 120_000;
       assert.deepEqual(await store.recover({ olderThan: 60_000 }), [
         `${root}/new/slow~1`,
       ]);
@@ -261,30 +268,33 @@ for (const backend of backends) {
       await again!.done();
     });
 
-    it("Claim.touch() keeps a long claim from being recovered", async ({ fs, store }) => {
+    it("Claim.touch() keeps a long claim from being recovered", async ({ store, clock }) => {
       await store.deliver("x");
       const claim = await store.claim();
-      await age(fs, claim!.path, 120_000);
+      clock.ahead = 120_000;
       await claim!.touch();
       assert.deepEqual(await store.recover({ olderThan: 60_000 }), []);
-      await claim!.done();
+      clock.ahead = 240_000; // no touch for two minutes
+      assert.equal((await store.recover({ olderThan: 60_000 })).length, 1);
+      await assert.rejects(claim!.done(), ClaimLostError);
     });
 
-    it("recover() never touches a file the user moved into cur", async ({ fs, store, root }) => {
+    it("recover() never touches a file the user moved into cur", async ({ fs, store, root, clock }) => {
       await store.deliver("mine", { name: "mine" });
       await store.move("mine", "new", "cur");
       await age(fs, `${root}/cur/mine`, 3_600_000);
+      clock.ahead = 3_600_000;
       assert.deepEqual(await store.recover({ olderThan: 0 }), []);
       assert.deepEqual(await store.list("cur"), [`${root}/cur/mine`]);
       assert.equal(await store.claim(), null);
     });
 
-    it("recover() drops a claim whose release was cut between link and unlink", async ({ fs, store, root }) => {
+    it("recover() drops a claim whose release was cut between link and unlink", async ({ fs, store, root, clock }) => {
       await store.deliver("x", { name: "twice" });
       const claim = await store.claim();
       // What a crash between the two steps of release() leaves behind.
       await fs.link(claim!.path, `${root}/new/twice`);
-      await age(fs, claim!.path, 3_600_000);
+      clock.ahead = 3_600_000;
       assert.deepEqual(await store.recover({ olderThan: 60_000 }), [
         `${root}/new/twice`,
       ]);
