@@ -219,6 +219,15 @@ export interface FileSystem {
    */
   readDir(path: string): MaybePromise<DirEntry[]>;
   /**
+   * Lists a directory lazily, a few entries at a time, so that memory stays
+   * flat however large it is. Optional: without it the store reads the whole
+   * listing with `readDir`. Same errors and guarantees as `readDir`.
+   *
+   * @param path Absolute path.
+   * @returns The entries, as they are read.
+   */
+  scanDir?(path: string): Iterable<DirEntry> | AsyncIterable<DirEntry>;
+  /**
    * Describes a path, following symbolic links. Throws `NotFoundError` if it
    * is missing.
    *

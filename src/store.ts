@@ -505,17 +505,41 @@ export class FileStore {
   }
 
   /**
-   * Walks an area without holding its whole listing in paths: yields the
-   * full path of each file (unsorted, in directory order).
+   * Walks an area without holding its listing: yields the full path of each
+   * file as the directory is read (unsorted, in directory order), so memory
+   * stays flat however many files there are. Files renamed meanwhile may be
+   * missed or seen twice, as with any directory read.
    *
    * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
    * @returns The full paths.
+   * @throws {InvalidAreaError} Not an area (nothing touched).
+   * @throws {NotFoundError} The store is not prepared.
    */
   async *walk(area: Area): AsyncIterable<string> {
     checkArea(area);
     const ctx = await this.#context();
+    const fs = ctx.fs;
+    if (!fs.scanDir) {
+      const prefix = `${this.path}/${area}/`;
+      for (const entry of await this.#entries(ctx, area)) yield prefix + entry;
+      return;
+    }
     const prefix = `${this.path}/${area}/`;
-    for (const entry of await this.#entries(ctx, area)) yield prefix + entry;
+    let entries;
+    try {
+      entries = fs.scanDir(areaPath(ctx, area));
+    } catch (err) {
+      if (area === "dead" && err instanceof NotFoundError) return;
+      fail(err, `Cannot walk '${area}'`, area);
+    }
+    try {
+      for await (const e of entries) {
+        if (e.isFile && e.name[0] !== ".") yield prefix + e.name;
+      }
+    } catch (err) {
+      if (area === "dead" && err instanceof NotFoundError) return;
+      fail(err, `Cannot walk '${area}'`, area);
+    }
   }
 
   async #entries(

@@ -222,6 +222,24 @@ for (const backend of backends) {
       ]);
     });
 
+    it("scanDir() yields what readDir() lists, and fails alike", async ({ fs, dir }) => {
+      assert.ok(fs.scanDir, "every backend here streams listings");
+      for (let i = 0; i < 50; i++) {
+        await fs.writeNewFile(`${dir}/f${i}`, bytes(""));
+      }
+      await fs.mkdir(`${dir}/d`);
+      const scanned = [];
+      for await (const e of fs.scanDir(dir)) scanned.push({ ...e });
+      const listed = (await fs.readDir(dir)).map((e) => ({ ...e }));
+      const byName = (a: { name: string }, b: { name: string }) =>
+        a.name.localeCompare(b.name);
+      assert.deepEqual(scanned.sort(byName), listed.sort(byName));
+      assert.equal(scanned.length, 51);
+      await assert.rejects(async () => {
+        for await (const _ of fs.scanDir!(`${dir}/no`)) { /* nothing */ }
+      }, NotFoundError);
+    });
+
     it("readDir() fails for a missing directory and for a file", async ({ fs, dir }) => {
       await assert.rejects(
         async () => await fs.readDir(`${dir}/no`),

@@ -184,6 +184,21 @@ for (const backend of backends) {
       assert.deepEqual(await store.list("dead"), []);
     });
 
+    it("walk() yields the files of an area as list() does, unsorted", async ({ fs, store, root }) => {
+      await store.prepare();
+      for (let i = 0; i < 30; i++) {
+        await store.deliver(String(i), { name: `f${i}` });
+      }
+      await fs.writeNewFile(`${root}/new/.hidden`, bytes(""));
+      await fs.mkdir(`${root}/new/subdir`);
+      const walked = [];
+      for await (const path of store.walk("new")) walked.push(path);
+      assert.deepEqual(walked.sort(), await store.list("new"));
+      const dead = [];
+      for await (const path of store.walk("dead")) dead.push(path);
+      assert.deepEqual(dead, []);
+    });
+
     it("list() of an unprepared store fails with NotFoundError", async ({ store }) => {
       await assert.rejects(store.list("new"), NotFoundError);
     });

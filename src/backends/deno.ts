@@ -170,6 +170,16 @@ class DenoFileSystem implements FileSystem {
     return call("scandir", path, () => Array.from(Deno.readDirSync(path)));
   }
 
+  *scanDir(path: string): Iterable<DirEntry> {
+    const entries = call("scandir", path, () => Deno.readDirSync(path));
+    const iterator = entries[Symbol.iterator]();
+    while (true) {
+      const next = call("scandir", path, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
   stat(path: string): FileInfo {
     return toInfo(call("stat", path, () => Deno.statSync(path)));
   }

@@ -422,6 +422,21 @@ export class MemoryFileSystem implements FileSystem {
     return entries;
   }
 
+  *scanDir(path: string): Iterable<DirEntry> {
+    const node = this.#lookup(path, "scandir");
+    if (!(node instanceof MemDir)) {
+      throw this.#error("ENOTDIR", "scandir", path);
+    }
+    for (const [name, child] of node.entries) {
+      yield {
+        name,
+        isFile: child instanceof MemFile,
+        isDirectory: child instanceof MemDir,
+        isSymlink: child instanceof MemSymlink,
+      };
+    }
+  }
+
   #info(node: Node): FileInfo {
     return {
       isFile: node instanceof MemFile,

@@ -174,12 +174,47 @@ class NodeFileSystem implements FileSystem {
       path,
       () => fs.readdirSync(path, { withFileTypes: true }),
     );
-    return dirents.map((d) => ({
+    return dirents.map((d) => this.#entry(path, d));
+  }
+
+  // Some filesystems report no type in the listing: ask lstat then.
+  #entry(dir: string, d: fs.Dirent): DirEntry {
+    const entry = {
       name: d.name,
       isFile: d.isFile(),
       isDirectory: d.isDirectory(),
       isSymlink: d.isSymbolicLink(),
-    }));
+    };
+    if (entry.isFile || entry.isDirectory || entry.isSymlink) return entry;
+    if (
+      d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()
+    ) {
+      return entry;
+    }
+    try {
+      const s = fs.lstatSync(`${dir}/${d.name}`);
+      return {
+        name: d.name,
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        isSymlink: s.isSymbolicLink(),
+      };
+    } catch {
+      return entry; // gone meanwhile
+    }
+  }
+
+  *scanDir(path: string): Iterable<DirEntry> {
+    const dir = call("scandir", path, () => fs.opendirSync(path));
+    try {
+      while (true) {
+        const d = call("scandir", path, () => dir.readSync());
+        if (d === null) return;
+        yield this.#entry(path, d);
+      }
+    } finally {
+      dir.closeSync();
+    }
   }
 
   stat(path: string): FileInfo {
