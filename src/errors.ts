@@ -263,19 +263,54 @@ export class ClaimLostError extends FileStoreError {
 export class NotDurableError extends FileStoreError {
   /** Always `"NOT_DURABLE"`. */
   override readonly code: string = "NOT_DURABLE";
-  /** The name under which the file was committed. */
+  /** The name under which the file was committed (the first, for a batch). */
   readonly fileName: string;
+  /** Every name committed (one, except for a batch). */
+  readonly fileNames: readonly string[];
   /**
    * Creates an error.
    *
    * @param message What failed, then why.
-   * @param options The cause, and the name under which the file was committed.
+   * @param options The cause, and the names under which the files were
+   * committed.
    */
   constructor(
     message: string,
-    options: FileStoreErrorOptions & { name: string },
+    options: FileStoreErrorOptions & { name: string; names?: string[] },
   ) {
     super(message, options);
     this.fileName = options.name;
+    this.fileNames = options.names ?? [options.name];
+  }
+}
+
+/**
+ * A batch delivery failed after some of its files were delivered: those stay
+ * in `new` (and are named here), the others were not delivered.
+ *
+ * @example
+ * ```ts
+ * import { PartialDeliveryError } from "@filestore/filestore";
+ * const err = new PartialDeliveryError("stopped", { delivered: ["a"] });
+ * console.log(err.code, err.delivered); // "PARTIAL_DELIVERY" ["a"]
+ * ```
+ */
+export class PartialDeliveryError extends FileStoreError {
+  /** Always `"PARTIAL_DELIVERY"`. */
+  override readonly code: string = "PARTIAL_DELIVERY";
+  /** The names delivered before the failure, in order. */
+  readonly delivered: readonly string[];
+  /**
+   * Creates an error.
+   *
+   * @param message What failed, then why.
+   * @param options The cause, and the names already delivered.
+   */
+  constructor(
+    message: string,
+    options: FileStoreErrorOptions & { delivered: string[] },
+  ) {
+    super(message, options);
+    this.delivered = options.delivered;
   }
 }

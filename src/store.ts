@@ -39,6 +39,7 @@ import {
   NotAFileError,
   NotDurableError,
   NotFoundError,
+  PartialDeliveryError,
 } from "./errors.ts";
 import type { FileHandle, FileSystem } from "./file_system.ts";
 import { StoreFile } from "./store_file.ts";
@@ -119,6 +120,34 @@ export interface DeliverOptions {
    * @default {the store's durability}
    */
   durability?: Durability;
+}
+
+/** One file of {@linkcode FileStore.deliverMany}, with an explicit name. */
+export interface BatchFile {
+  /** The content. */
+  data: DeliverData;
+  /**
+   * The name in `new`.
+   *
+   * @default {a generated unique name}
+   */
+  name?: string;
+}
+
+/** Options of {@linkcode FileStore.deliverMany}. */
+export interface DeliverManyOptions {
+  /**
+   * What the deliveries must survive.
+   *
+   * @default {the store's durability}
+   */
+  durability?: Durability;
+  /**
+   * Called after each file is published, with how many of how many.
+   *
+   * @default {undefined}
+   */
+  onProgress?: (delivered: number, total: number) => void;
 }
 
 /** Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}. */
@@ -302,6 +331,74 @@ async function* chunksOf(
   } finally {
     reader.releaseLock();
   }
+}
+
+// How many files a batch delivery keeps open at once.
+const BATCH_OPEN = 128;
+
+function isBatchFile(file: unknown): file is BatchFile {
+  return typeof file === "object" && file !== null && "data" in file &&
+    !(file instanceof Uint8Array) && !(Symbol.asyncIterator in file) &&
+    !(typeof ReadableStream !== "undefined" && file instanceof ReadableStream);
+}
+
+// Writes `data` into the new file `path`; with `sync`, fsyncs it. With
+// `keepOpen` the handle is returned open (for a later fsync) instead of
+// closed. On failure the file is removed.
+async function write(
+  fs: FileSystem,
+  path: string,
+  data: DeliverData,
+  sync: boolean,
+  keepOpen: boolean,
+): Promise<FileHandle | undefined> {
+  if (
+    !keepOpen && !sync &&
+    (typeof data === "string" || data instanceof Uint8Array)
+  ) {
+    // One call where the runtime has it: create, write, close.
+    try {
+      await fs.writeNewFile(
+        path,
+        typeof data === "string" ? encoder.encode(data) : data,
+      );
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) {
+        await quietly(() => fs.unlink(path));
+      }
+      throw err;
+    }
+    return undefined;
+  }
+  const handle = await fs.open(path, { write: true, createNew: true });
+  try {
+    if (typeof data === "string" || data instanceof Uint8Array) {
+      await handle.write(
+        typeof data === "string" ? encoder.encode(data) : data,
+      );
+    } else {
+      for await (const chunk of chunksOf(data)) await handle.write(chunk);
+    }
+    if (sync) await handle.sync();
+    if (keepOpen) return handle;
+    await handle.close();
+    return undefined;
+  } catch (err) {
+    await quietly(() => handle.close());
+    await quietly(() => fs.unlink(path));
+    throw err;
+  }
+}
+
+function partial(err: unknown, name: string, delivered: string[]): Error {
+  const reason = err instanceof FileStoreError ? err.message : String(err);
+  return new PartialDeliveryError(
+    `Cannot deliver '${name}' after ${delivered.length} of the batch: ${reason}`,
+    {
+      cause: err instanceof FileStoreError ? err.cause ?? err : err,
+      delivered: [...delivered],
+    },
+  );
 }
 
 /**
@@ -799,52 +896,147 @@ export class FileStore {
     const generated = ctx.names.next();
     const name = explicit ?? generated;
     const temp = entryPath(ctx, "tmp", "." + generated);
-    const what = `Cannot deliver '${name}'`;
     let subject = "tmp";
-    let created = false;
     try {
-      if (typeof data === "string" || data instanceof Uint8Array) {
-        const bytes = typeof data === "string" ? encoder.encode(data) : data;
-        if (sync === "none") {
-          created = true;
-          await fs.writeNewFile(temp, bytes);
-        } else {
-          const handle = await fs.open(temp, { write: true, createNew: true });
-          created = true;
-          try {
-            await handle.write(bytes);
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-        }
-      } else {
-        const handle = await fs.open(temp, { write: true, createNew: true });
-        created = true;
-        try {
-          for await (const chunk of chunksOf(data)) await handle.write(chunk);
-          if (sync !== "none") await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }
+      await write(fs, temp, data, sync !== "none", false);
       subject = `new/${name}`;
       await publish(ctx, temp, entryPath(ctx, "new", name));
     } catch (err) {
-      if (created) await quietly(() => fs.unlink(temp));
-      fail(err, what, subject);
+      if (subject !== "tmp") await quietly(() => fs.unlink(temp));
+      fail(err, `Cannot deliver '${name}'`, subject);
     }
+    await this.#syncNew(ctx, sync, [name]);
+    return name;
+  }
+
+  async #syncNew(
+    ctx: Context,
+    durability: Durability,
+    names: string[],
+  ): Promise<void> {
     try {
-      await syncArea(ctx, "new", sync);
+      await syncArea(ctx, "new", durability);
     } catch (err) {
+      const shown = names.length === 1
+        ? `'${names[0]}'`
+        : `${names.length} files`;
       throw new NotDurableError(
-        `Delivered '${name}' but cannot sync 'new': ${
+        `Delivered ${shown} but cannot sync 'new': ${
           err instanceof FileStoreError ? err.message : String(err)
         }`,
-        { cause: err instanceof FileStoreError ? err.cause ?? err : err, name },
+        {
+          cause: err instanceof FileStoreError ? err.cause ?? err : err,
+          name: names[0]!,
+          names,
+        },
       );
     }
-    return name;
+  }
+
+  /**
+   * Delivers many files with one directory fsync for the whole batch: each
+   * file is written and fsynced in `tmp` (the fsyncs of a batch issued
+   * together, so the disk can flush them at once), then all are published,
+   * then `new` is fsynced once. With durability `"full"` that is many times
+   * faster than delivering one at a time.
+   *
+   * @param files The contents, each with an optional explicit name.
+   * @param options Durability, and a callback after each published file.
+   * @returns The names in `new`, in the order given.
+   * @throws {FileStoreError} A file could not be written: nothing was
+   * delivered and nothing is left in `tmp`.
+   * @throws {PartialDeliveryError} A file could not be published after
+   * others were: they stay delivered (`delivered` names them), the rest not.
+   * @throws {NotDurableError} All were delivered, but `new` could not be
+   * fsynced: do not deliver them again.
+   *
+   * @example
+   * ```ts
+   * import { FileStore } from "@filestore/filestore";
+   * import { memoryFileSystem } from "@filestore/filestore/memory";
+   *
+   * const store = new FileStore("/s", { fs: memoryFileSystem() });
+   * await store.prepare();
+   * const names = await store.deliverMany(["a", "b", { data: "c", name: "c" }]);
+   * console.log(names.length, names[2]); // 3 "c"
+   * ```
+   */
+  async deliverMany(
+    files: Iterable<DeliverData | BatchFile>,
+    options: DeliverManyOptions = {},
+  ): Promise<string[]> {
+    const items: BatchFile[] = [];
+    for (const file of files) {
+      const item = isBatchFile(file) ? file : { data: file };
+      if (!isBytesSource(item.data)) {
+        throw new TypeError(
+          "Data must be a string, a Uint8Array or a stream of Uint8Array",
+        );
+      }
+      if (item.name !== undefined) checkName(item.name);
+      items.push(item);
+    }
+    const durability = options.durability === undefined
+      ? undefined
+      : checkDurability(options.durability);
+    const ctx = await this.#context();
+    const fs = ctx.fs;
+    const sync = durability ?? ctx.durability;
+    const delivered: string[] = [];
+    // Sub-batches bound the number of open files.
+    for (let start = 0; start < items.length; start += BATCH_OPEN) {
+      const batch = items.slice(start, start + BATCH_OPEN).map((item) => {
+        const generated = ctx.names.next();
+        return {
+          item,
+          name: item.name ?? generated,
+          temp: entryPath(ctx, "tmp", "." + generated),
+        };
+      });
+      const written: typeof batch = [];
+      const handles: FileHandle[] = [];
+      try {
+        for (const entry of batch) {
+          const handle = await write(
+            fs,
+            entry.temp,
+            entry.item.data,
+            false,
+            true,
+          );
+          written.push(entry);
+          handles.push(handle!);
+        }
+        if (sync !== "none") { for (const h of handles) await h.sync(); }
+        while (handles.length) await handles.pop()!.close();
+      } catch (err) {
+        for (const h of handles) await quietly(() => h.close());
+        for (const entry of written) await quietly(() => fs.unlink(entry.temp));
+        const failed = batch[written.length] ?? batch[batch.length - 1]!;
+        if (delivered.length === 0) {
+          fail(err, `Cannot deliver '${failed.name}'`, "tmp");
+        }
+        throw partial(err, failed.name, delivered);
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const entry = batch[i]!;
+        try {
+          await publish(ctx, entry.temp, entryPath(ctx, "new", entry.name));
+        } catch (err) {
+          for (const rest of batch.slice(i)) {
+            await quietly(() => fs.unlink(rest.temp));
+          }
+          if (delivered.length === 0) {
+            fail(err, `Cannot deliver '${entry.name}'`, `new/${entry.name}`);
+          }
+          throw partial(err, entry.name, delivered);
+        }
+        delivered.push(entry.name);
+        options.onProgress?.(delivered.length, items.length);
+      }
+    }
+    if (delivered.length) await this.#syncNew(ctx, sync, delivered);
+    return delivered;
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   FileStore,
   FileStoreError,
   NotDurableError,
+  PartialDeliveryError,
 } from "../mod.ts";
 import {
   type FaultyFileSystem,
@@ -33,10 +34,17 @@ interface Scenario {
   loose?: boolean;
   /** The operation works through several files and may fail after some. */
   progressive?: boolean;
+  /** After a partial failure, finishes what the operation left undone. */
+  resume?(store: FileStore, error: PartialDeliveryError): Promise<unknown>;
   maxAttempts?: number;
 }
 
 const ROOT = "/s";
+const BATCH = [
+  { data: "one", name: "m1" },
+  { data: "two", name: "m2" },
+  { data: "three", name: "m3" },
+];
 
 async function prepared(store: FileStore, inner: MemoryFileSystem) {
   await store.prepare();
@@ -111,6 +119,14 @@ const SCENARIOS: Scenario[] = [
         })(),
         { name: "d" },
       ),
+  },
+  {
+    name: "deliverMany()",
+    names: /deliver 'm\d'|Delivered 3 files/,
+    setup: prepared,
+    run: (s) => s.deliverMany(BATCH),
+    resume: (s, err) =>
+      s.deliverMany(BATCH.filter((f) => !err.delivered.includes(f.name))),
   },
   {
     name: "claim()",
@@ -286,6 +302,22 @@ describe("failures at every call", () => {
           failedCall,
         );
         assert.match(error.message, scenario.names, failedCall);
+        if (error instanceof PartialDeliveryError && scenario.resume) {
+          // Some of the batch is delivered, complete, and named; none of the
+          // rest is visible; finishing the rest gives the full result.
+          assert.ok(error.delivered.length > 0, failedCall);
+          for (const name of error.delivered) {
+            assert.ok(after.some((l) => l.startsWith(`new/${name}=`)), name);
+          }
+          assert.equal(
+            after.filter((l) => l.startsWith("new/")).length,
+            error.delivered.length,
+            failedCall,
+          );
+          await scenario.resume(store, error);
+          assert.deepEqual(snapshot(inner), post, `${failedCall}: resumed`);
+          continue;
+        }
         if (scenario.loose) {
           // Several user-level steps: new, cur and dead are untouched.
           const visible = (s: string[]) =>

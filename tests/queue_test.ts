@@ -9,6 +9,7 @@ import {
   InvalidNameError,
   InvalidStateError,
   MAX_NAME_BYTES,
+  PartialDeliveryError,
 } from "../mod.ts";
 import type { FileStoreOptions, FileSystem } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
@@ -140,6 +141,59 @@ for (const backend of backends) {
         store.deliver("x", { name: "a~b" }),
         InvalidNameError,
       );
+    });
+
+    it("deliverMany() delivers a batch in order with one directory fsync", async ({ store, root }) => {
+      const names = await store.deliverMany([
+        "first",
+        bytes("second"),
+        { data: "third", name: "zz-third" },
+      ]);
+      assert.equal(names.length, 3);
+      assert.equal(names[2], "zz-third");
+      assert.deepEqual(
+        await store.list("new"),
+        names.map((n) => `${root}/new/${n}`),
+      );
+      const bodies = [];
+      for await (const claim of store.claims()) {
+        bodies.push(await claim.text());
+        await claim.done();
+      }
+      assert.deepEqual(bodies, ["first", "second", "third"]);
+      assert.deepEqual(await store.list("tmp"), []);
+      assert.deepEqual(await store.deliverMany([]), []);
+    });
+
+    it("deliverMany() stops at a taken name, reporting what it delivered", async ({ fs, store, root }) => {
+      await store.deliver("old", { name: "b" });
+      const err = await store.deliverMany([
+        { data: "1", name: "a" },
+        { data: "2", name: "b" },
+        { data: "3", name: "c" },
+      ]).catch((e) => e);
+      assert.ok(err instanceof PartialDeliveryError, String(err));
+      assert.deepEqual(err.delivered, ["a"]);
+      assert.match(err.message, /Cannot deliver 'b' after 1 of the batch/);
+      assert.deepEqual(await store.list("new"), [
+        `${root}/new/a`,
+        `${root}/new/b`,
+      ]);
+      assert.equal(text(await store.read("b", "new")), "old");
+      assert.deepEqual(await fs.readDir(`${root}/tmp`), []);
+      await assert.rejects(
+        store.deliverMany([{ data: "x", name: "a" }]),
+        AlreadyExistsError,
+      );
+      await assert.rejects(
+        store.deliverMany([{ data: "x", name: "ok" }, {
+          data: "y",
+          name: "../bad",
+        }]),
+        InvalidNameError,
+      );
+      assert.deepEqual(await fs.readDir(`${root}/tmp`), []);
+      assert.equal((await store.list("new")).length, 2);
     });
 
     it("claim() takes the oldest file by name, once, and returns null when empty", async ({ store, root }) => {
@@ -416,6 +470,20 @@ describe("queue (memory only)", () => {
       assert.deepEqual(listed.length === 1, survives, durability);
       if (survives) assert.equal(text(await after.read("x", "new")), "data");
     }
+  });
+
+  test("deliverMany() with full durability survives a power cut once it returns", async () => {
+    const fs = memoryFileSystem();
+    const store = new FileStore("/s", { fs });
+    await store.prepare();
+    fs.syncDirectory("/");
+    const names = await store.deliverMany(
+      Array.from({ length: 300 }, (_, i) => `file ${i}`),
+    );
+    fs.crash();
+    const after = new FileStore("/s", { fs });
+    assert.equal((await after.list("new")).length, 300);
+    assert.equal(text(await after.read(names[299]!, "new")), "file 299");
   });
 
   test("deliver() without hard links publishes with the documented fallback", async () => {

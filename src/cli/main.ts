@@ -313,11 +313,20 @@ async function deliver(
         );
       }
     }
-    let done = 0;
-    for (const file of command.files) {
-      names.push(await store.deliver(readChunks(fs, file), options));
-      await out.progress(`${++done}/${command.files.length} delivered`);
-    }
+    // One batch: the files are fsynced together and `new` once.
+    names.push(
+      ...await store.deliverMany(
+        command.files.map((file) => ({
+          data: readChunks(fs, file),
+          ...options,
+        })),
+        {
+          onProgress: (done, total) => {
+            if (done % 100 === 0) out.progress(`${done}/${total} delivered`);
+          },
+        },
+      ),
+    );
   }
   if (command.json) await out.json(names);
   else await out.out(names.join("\n") + "\n");
