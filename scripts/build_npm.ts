@@ -165,13 +165,14 @@ for (const file of ["README.md", "PROTOCOL.md", "LICENSE"]) {
 }
 console.log(`build_npm: wrote ${npm} (${pkg.name}@${pkg.version})`);
 
-// 3. The tests, compiled against the package's output: the compiled sources
+// 3. The tests (and the benchmark's worker), compiled against the package's
+// output: the compiled sources
 // are replaced by the files of npm/esm, and what the package leaves out (the
 // Deno backend) is removed, so Node and Bun test exactly what ships.
 const tests = `${root}/build/node-test`;
 await reset(tests);
 await Deno.writeTextFile(`${tests}/package.json`, '{ "type": "module" }\n');
-const testFiles: string[] = [];
+const testFiles: string[] = [`${root}/scripts/_bench_worker.ts`];
 for await (const path of walk(`${root}/tests`)) {
   if (path.endsWith(".ts")) testFiles.push(path);
 }

@@ -431,6 +431,7 @@ export class FileStore {
   #ctx: Context | undefined;
   #loading: Promise<Context> | undefined;
   #candidates: string[] = [];
+  #listing: Promise<void> | undefined;
 
   /**
    * Describes a store; does no I/O (call {@linkcode FileStore.prepare} to
@@ -1007,7 +1008,8 @@ export class FileStore {
           written.push(entry);
           handles.push(handle!);
         }
-        if (sync !== "none") { for (const h of handles) await h.sync(); }
+        // All the batch's fsyncs at once: the disk can serve them together.
+        if (sync !== "none") await Promise.all(handles.map((h) => h.sync()));
         while (handles.length) await handles.pop()!.close();
       } catch (err) {
         for (const h of handles) await quietly(() => h.close());
@@ -1064,7 +1066,7 @@ export class FileStore {
       let entry = this.#candidates.pop();
       if (entry === undefined) {
         if (relisted) return null;
-        this.#candidates = await this.#listCandidates(ctx);
+        await this.#refill(ctx);
         relisted = true;
         entry = this.#candidates.pop();
         if (entry === undefined) return null;
@@ -1087,6 +1089,18 @@ export class FileStore {
         max ?? ctx.maxAttempts,
       );
     }
+  }
+
+  // Reads the candidates anew; concurrent claims (consume() with a
+  // concurrency) share one listing instead of each reading the directory.
+  #refill(ctx: Context): Promise<void> {
+    return this.#listing ??= (async () => {
+      try {
+        this.#candidates = await this.#listCandidates(ctx);
+      } finally {
+        this.#listing = undefined;
+      }
+    })();
   }
 
   // Entries of `new` that can be claimed, the oldest last (for pop()).

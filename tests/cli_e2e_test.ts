@@ -144,11 +144,20 @@ describe("filestore command", () => {
       const bodies = Array.from({ length: 6 }, (_, i) => `file ${i}`);
       for (const body of bodies) await store.deliver(body);
       await until(() => lines(`${dir}/out`).length >= 2, 20_000, "two handled");
-      await until(
-        async () => (await store.stats()).cur.claimed === 1,
-        20_000,
-        "a running command",
-      );
+      // A command is running: a claim whose file is not handled yet.
+      const running = async () => {
+        const claimed = await store.list("cur");
+        if (claimed.length !== 1) return false;
+        try {
+          const body = new TextDecoder().decode(
+            await store.read(claimed[0]!, "cur"),
+          );
+          return !lines(`${dir}/out`).includes(body);
+        } catch {
+          return false; // finished meanwhile
+        }
+      };
+      await until(running, 20_000, "a running command");
       consumer.kill("SIGTERM");
       await exited(consumer);
       assert.match(

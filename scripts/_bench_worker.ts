@@ -1,0 +1,364 @@
+// One benchmark scenario in one process, for scripts/bench.ts: times the
+// library and the same work done with the runtime's bare synchronous calls,
+// in the same process, alternating, and prints the rates as JSON. Runs under
+// Deno (this file) and under Node (compiled against the npm package).
+//
+// Usage: _bench_worker SCENARIO DIR FILES SIZE RUNS
+import * as nodeFs from "node:fs";
+import process from "node:process";
+import { FileStore } from "../mod.ts";
+
+type Bare = {
+  writeNew(path: string, data: Uint8Array): void;
+  writeSynced(path: string, data: Uint8Array): void;
+  syncDir(path: string): void;
+  rename(from: string, to: string): void;
+  read(path: string): Uint8Array;
+  unlink(path: string): void;
+  list(path: string): string[];
+  mkdir(path: string): void;
+  rm(path: string): void;
+};
+
+const D = (globalThis as { Deno?: typeof Deno }).Deno;
+
+const bare: Bare = D
+  ? {
+    writeNew: (p, d) => D.writeFileSync(p, d, { createNew: true }),
+    writeSynced: (p, d) => {
+      const f = D.openSync(p, { write: true, createNew: true });
+      f.writeSync(d);
+      f.syncSync();
+      f.close();
+    },
+    syncDir: (p) => {
+      const f = D.openSync(p, { read: true });
+      f.syncSync();
+      f.close();
+    },
+    rename: (a, b) => D.renameSync(a, b),
+    read: (p) => D.readFileSync(p),
+    unlink: (p) => D.removeSync(p),
+    list: (p) => Array.from(D.readDirSync(p), (e) => e.name),
+    mkdir: (p) => D.mkdirSync(p, { recursive: true }),
+    rm: (p) => {
+      try {
+        D.removeSync(p, { recursive: true });
+      } catch (err) {
+        if (!(err instanceof D.errors.NotFound)) throw err;
+      }
+    },
+  }
+  : {
+    writeNew: (p, d) => nodeFs.writeFileSync(p, d, { flag: "wx" }),
+    writeSynced: (p, d) => {
+      const fd = nodeFs.openSync(p, "wx");
+      nodeFs.writeSync(fd, d);
+      nodeFs.fsyncSync(fd);
+      nodeFs.closeSync(fd);
+    },
+    syncDir: (p) => {
+      const fd = nodeFs.openSync(p, "r");
+      nodeFs.fsyncSync(fd);
+      nodeFs.closeSync(fd);
+    },
+    rename: (a, b) => nodeFs.renameSync(a, b),
+    read: (p) => nodeFs.readFileSync(p),
+    unlink: (p) => nodeFs.unlinkSync(p),
+    list: (p) => nodeFs.readdirSync(p),
+    mkdir: (p) => nodeFs.mkdirSync(p, { recursive: true }),
+    rm: (p) => nodeFs.rmSync(p, { recursive: true, force: true }),
+  };
+
+const [scenario, dir, filesArg, sizeArg, runsArg] = process.argv.slice(2);
+const FILES = Number(filesArg ?? 10000);
+const SIZE = Number(sizeArg ?? 1024);
+const RUNS = Number(runsArg ?? 3);
+const data = new Uint8Array(SIZE).fill(120);
+
+function fresh(): string {
+  bare.rm(dir!);
+  for (const area of ["tmp", "new", "cur"]) bare.mkdir(`${dir}/${area}`);
+  return dir!;
+}
+
+// Fills `new` quickly with bare calls (not timed).
+function fill(root: string, count: number, offset = 0): void {
+  for (let i = 0; i < count; i++) {
+    const name = `${String(offset + i).padStart(9, "0")}.bench`;
+    bare.writeNew(`${root}/new/${name}`, data);
+  }
+}
+
+const rate = (count: number, ms: number) => Math.round(count / ms * 1000);
+const heap = () => process.memoryUsage().heapUsed;
+
+async function timed(fn: () => Promise<void> | void): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
+  // Delivery of FILES files, durability none, library against bare
+  // create-write-close + rename.
+  async deliver() {
+    const lib: number[] = [], raw: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      let root = fresh();
+      const store = new FileStore(root, { durability: "none" });
+      await store.prepare();
+      lib.push(rate(
+        FILES,
+        await timed(async () => {
+          for (let i = 0; i < FILES; i++) await store.deliver(data);
+        }),
+      ));
+      root = fresh();
+      raw.push(rate(
+        FILES,
+        await timed(() => {
+          for (let i = 0; i < FILES; i++) {
+            bare.writeNew(`${root}/tmp/${i}`, data);
+            bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
+          }
+        }),
+      ));
+    }
+    return { lib, bare: raw };
+  },
+
+  // claim + read + done against bare rename + read + unlink.
+  async claim() {
+    const lib: number[] = [], raw: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      let root = fresh();
+      fill(root, FILES);
+      const store = new FileStore(root, { durability: "none" });
+      lib.push(rate(
+        FILES,
+        await timed(async () => {
+          for (let i = 0; i < FILES; i++) {
+            const claim = (await store.claim())!;
+            await claim.read();
+            await claim.done();
+          }
+        }),
+      ));
+      root = fresh();
+      fill(root, FILES);
+      raw.push(rate(
+        FILES,
+        await timed(() => {
+          const names = bare.list(`${root}/new`).sort();
+          for (const name of names) {
+            bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
+            bare.read(`${root}/cur/${name}`);
+            bare.unlink(`${root}/cur/${name}`);
+          }
+        }),
+      ));
+    }
+    return { lib, bare: raw };
+  },
+
+  // Durable delivery (file and directory fsync) on the directory given.
+  async durable() {
+    const lib: number[] = [], raw: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      let root = fresh();
+      const store = new FileStore(root, { durability: "full" });
+      await store.prepare();
+      lib.push(rate(
+        FILES,
+        await timed(async () => {
+          for (let i = 0; i < FILES; i++) await store.deliver(data);
+        }),
+      ));
+      root = fresh();
+      raw.push(rate(
+        FILES,
+        await timed(() => {
+          for (let i = 0; i < FILES; i++) {
+            bare.writeSynced(`${root}/tmp/${i}`, data);
+            bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
+            bare.syncDir(`${root}/new`);
+          }
+        }),
+      ));
+    }
+    return { lib, bare: raw };
+  },
+
+  // deliverMany in batches of 100 against one durable delivery at a time.
+  async batch() {
+    const single: number[] = [], batched: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      let root = fresh();
+      let store = new FileStore(root, { durability: "full" });
+      await store.prepare();
+      const few = Math.max(50, Math.floor(FILES / 10));
+      single.push(rate(
+        few,
+        await timed(async () => {
+          for (let i = 0; i < few; i++) await store.deliver(data);
+        }),
+      ));
+      root = fresh();
+      store = new FileStore(root, { durability: "full" });
+      const batch = Array.from({ length: 100 }, () => data);
+      batched.push(rate(
+        FILES,
+        await timed(async () => {
+          for (let i = 0; i < FILES; i += 100) await store.deliverMany(batch);
+        }),
+      ));
+    }
+    return { single, batched };
+  },
+
+  // list("new") of FILES files against one bare directory listing; and the
+  // heap that list() and walk() need while going through them.
+  async list() {
+    const root = fresh();
+    fill(root, FILES);
+    const store = new FileStore(root);
+    const lib: number[] = [], raw: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      lib.push(await timed(() => store.list("new").then(() => {})));
+      raw.push(
+        await timed(() => {
+          bare.list(`${root}/new`);
+        }),
+      );
+    }
+    const growth = async (walk: boolean): Promise<number> => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const base = heap();
+      let peak = base;
+      let seen = 0;
+      if (walk) {
+        for await (const _ of store.walk("new")) {
+          if (++seen % 1000 === 0) peak = Math.max(peak, heap());
+        }
+      } else {
+        const paths = await store.list("new");
+        peak = Math.max(peak, heap());
+        seen = paths.length;
+      }
+      if (seen !== FILES) throw new Error(`saw ${seen} of ${FILES}`);
+      return Math.round((peak - base) / 1024);
+    };
+    return {
+      libMs: lib,
+      bareMs: raw,
+      listHeapKiB: await growth(false),
+      walkHeapKiB: await growth(true),
+    };
+  },
+
+  // Per-file cost of claiming from a queue of FILES waiting files against a
+  // queue of 1000, and of delivering into a directory that holds FILES.
+  async scale() {
+    const measure = async (waiting: number, what: "claim" | "deliver") => {
+      const root = fresh();
+      fill(root, waiting);
+      const store = new FileStore(root, { durability: "none" });
+      const n = 1000;
+      return rate(
+        n,
+        await timed(async () => {
+          for (let i = 0; i < n; i++) {
+            if (what === "deliver") await store.deliver(data);
+            else await (await store.claim())!.done();
+          }
+        }),
+      );
+    };
+    const out: Record<string, number[]> = {
+      claimSmall: [],
+      claimLarge: [],
+      deliverSmall: [],
+      deliverLarge: [],
+    };
+    for (let r = 0; r < RUNS; r++) {
+      out.claimSmall!.push(await measure(1000, "claim"));
+      out.claimLarge!.push(await measure(FILES, "claim"));
+      out.deliverSmall!.push(await measure(0, "deliver"));
+      out.deliverLarge!.push(await measure(FILES, "deliver"));
+    }
+    return out;
+  },
+
+  // A consumer draining FILES files: rate and peak resident memory.
+  async drain() {
+    const root = fresh();
+    fill(root, FILES);
+    const store = new FileStore(root, { durability: "none" });
+    let peak = process.memoryUsage().rss;
+    let handled = 0;
+    const ms = await timed(async () => {
+      await store.consume(async (claim) => {
+        await claim.read();
+        if (++handled % 1000 === 0) {
+          peak = Math.max(peak, process.memoryUsage().rss);
+        }
+      });
+    });
+    return { rate: rate(handled, ms), peakMiB: Math.round(peak / 1048576) };
+  },
+
+  // consume() with concurrency 1 against 4.
+  async concurrency() {
+    const out: Record<string, number[]> = { one: [], four: [] };
+    for (let r = 0; r < RUNS; r++) {
+      for (const [key, concurrency] of [["one", 1], ["four", 4]] as const) {
+        const root = fresh();
+        fill(root, FILES);
+        const store = new FileStore(root, { durability: "none" });
+        out[key]!.push(rate(
+          FILES,
+          await timed(async () => {
+            await store.consume(async (c) => {
+              await c.read();
+            }, { concurrency });
+          }),
+        ));
+      }
+    }
+    return out;
+  },
+
+  // For the multi-process run: deliver FILES files, or consume until the
+  // file DIR.done exists and new is empty.
+  async produce() {
+    const store = new FileStore(dir!, { durability: "none" });
+    for (let i = 0; i < FILES; i++) await store.deliver(data);
+    return {};
+  },
+  async consume() {
+    const store = new FileStore(dir!, { durability: "none" });
+    let handled = 0;
+    while (true) {
+      // Checked before the round: if the producers had finished and the
+      // round found nothing, nothing is left.
+      const finished = nodeFs.existsSync(`${dir}.done`);
+      const result = await store.consume(async (c) => {
+        await c.read();
+      });
+      handled += result.handled;
+      if (result.handled === 0) {
+        if (finished) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    return { handled };
+  },
+};
+
+const run = scenarios[scenario!];
+if (!run) {
+  console.error(`unknown scenario ${scenario}`);
+  process.exit(2);
+}
+console.log(JSON.stringify(await run()));

@@ -1,0 +1,376 @@
+// `deno task bench`: how many files a second the library moves, against the
+// bare system calls of the same runtime and of C, measured in the same run.
+// Each scenario runs in a fresh process per runtime (Deno on the sources,
+// Node on the built npm package); runs alternate library and bare, and the
+// table shows medians. Prints figures; asserts nothing.
+//
+//   deno task bench [--files N] [--size BYTES] [--runs N] [--dir DIR]
+//                   [--disk DIR] [--durable-files N] [--quick]
+//
+// --dir is where the CPU-bound scenarios run (default /dev/shm, a tmpfs, if
+// it exists); --disk is a directory on a real disk for the fsync scenarios
+// (default the system's temporary directory).
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    files: { type: "string" },
+    size: { type: "string", default: "1024" },
+    runs: { type: "string" },
+    dir: { type: "string" },
+    disk: { type: "string" },
+    "durable-files": { type: "string" },
+    quick: { type: "boolean", default: false },
+  },
+});
+const quick = values.quick;
+const FILES = Number(values.files ?? (quick ? 5000 : 50000));
+const SIZE = Number(values.size);
+const RUNS = Number(values.runs ?? (quick ? 3 : 5));
+const DURABLE = Number(values["durable-files"] ?? (quick ? 100 : 300));
+const LARGE = quick ? 20000 : 100000;
+const shm = await Deno.stat("/dev/shm").then(() => "/dev/shm", () => undefined);
+const base = values.dir ?? shm ?? await Deno.makeTempDir();
+const disk = values.disk ?? Deno.env.get("TMPDIR") ?? "/tmp";
+const root = new URL("..", import.meta.url).pathname;
+const work = `${base}/filestore-bench-${Deno.pid}`;
+const diskWork = `${disk}/filestore-bench-disk-${Deno.pid}`;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[(s.length - 1) / 2]!
+    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function exec(cmd: string, args: string[], cwd = root): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, stderr: "inherit" })
+    .output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+const nodeWorker = `${root}build/node-test/scripts/_bench_worker.js`;
+const hasNode = await Deno.stat(nodeWorker).then(() => true, () => false);
+const runtimes: [string, (args: string[]) => Promise<string>][] = [
+  [
+    "deno",
+    (args) =>
+      exec(Deno.execPath(), [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        `${root}scripts/_bench_worker.ts`,
+        ...args,
+      ]),
+  ],
+];
+if (hasNode) {
+  runtimes.push([
+    "node",
+    (args) => exec("node", ["--expose-gc", nodeWorker, ...args]),
+  ]);
+} else {
+  console.error("bench: no Node build (run `deno task build:npm`); Deno only");
+}
+
+async function worker(
+  runtime: (args: string[]) => Promise<string>,
+  scenario: string,
+  dir: string,
+  files: number,
+  runs = RUNS,
+  // deno-lint-ignore no-explicit-any
+): Promise<Record<string, any>> {
+  return JSON.parse(
+    await runtime([scenario, dir, String(files), String(SIZE), String(runs)]),
+  );
+}
+
+// The bare C floor: the same syscalls a queue cannot avoid.
+const C_SOURCE = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
+int main(int argc,char**argv){
+  const char*dir=argv[1]; const char*mode=argv[2]; int n=atoi(argv[3]); int size=atoi(argv[4]);
+  int durable=!strcmp(mode,"durable");
+  char*buf=malloc(size+1); memset(buf,'x',size); char a[4096],b[4096],d[4096];
+  snprintf(d,sizeof d,"%s/new",dir);
+  double t0=now();
+  for(int i=0;i<n;i++){snprintf(a,sizeof a,"%s/tmp/%d",dir,i);snprintf(b,sizeof b,"%s/new/%d",dir,i);
+    int fd=open(a,O_WRONLY|O_CREAT|O_EXCL,0666); if(fd<0||write(fd,buf,size)!=size) return 1;
+    if(durable) fsync(fd); close(fd); if(rename(a,b)) return 1;
+    if(durable){int dd=open(d,O_RDONLY);fsync(dd);close(dd);} }
+  double t1=now();
+  if(!strcmp(mode,"claim")){
+    for(int i=0;i<n;i++){snprintf(a,sizeof a,"%s/new/%d",dir,i);snprintf(b,sizeof b,"%s/cur/%d",dir,i);
+      if(rename(a,b)) return 1; int fd=open(b,O_RDONLY); if(read(fd,buf,size+1)!=size) return 1; close(fd); unlink(b);}
+    printf("%.0f\\n", n/(now()-t1));
+  } else printf("%.0f\\n", n/(t1-t0));
+  return 0;
+}
+`;
+let cBinary: string | undefined;
+try {
+  const src = await Deno.makeTempFile({ suffix: ".c" });
+  await Deno.writeTextFile(src, C_SOURCE);
+  cBinary = src.replace(/\.c$/, "");
+  await exec("cc", ["-O2", "-o", cBinary, src]);
+} catch {
+  cBinary = undefined;
+  console.error("bench: no C compiler; the C column stays empty");
+}
+
+async function bareC(
+  mode: string,
+  dir: string,
+  files: number,
+): Promise<number | undefined> {
+  if (!cBinary) return undefined;
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    for (const area of ["tmp", "new", "cur"]) {
+      await Deno.mkdir(`${dir}/${area}`, { recursive: true });
+    }
+    rates.push(
+      Number(await exec(cBinary, [dir, mode, String(files), String(SIZE)])),
+    );
+  }
+  return median(rates);
+}
+
+// Python's standard-library maildir, for reference in the same run.
+async function python(
+  dir: string,
+  files: number,
+): Promise<{ deliver: number; claim: number } | undefined> {
+  const code = `
+import mailbox, sys, time, shutil, os
+d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shutil.rmtree(d, ignore_errors=True)
+box = mailbox.Maildir(d, factory=None, create=True)
+data = b"x" * size
+t = time.perf_counter()
+for i in range(n): box.add(data)
+t1 = time.perf_counter()
+for key in list(box.iterkeys()):
+    box.get_bytes(key); box.remove(key)
+t2 = time.perf_counter()
+print(round(n / (t1 - t)), round(n / (t2 - t1)))
+`;
+  try {
+    const [d, c] =
+      (await exec("python3", ["-c", code, dir, String(files), String(SIZE)]))
+        .trim().split(" ");
+    return { deliver: Number(d), claim: Number(c) };
+  } catch {
+    return undefined;
+  }
+}
+
+const rows: string[][] = [];
+const row = (...cells: (string | number | undefined)[]) =>
+  rows.push(cells.map((c) => c === undefined ? "-" : String(c)));
+const fmt = (n: number | undefined) =>
+  n === undefined ? undefined : Math.round(n).toLocaleString("en-US");
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : (a / b).toFixed(2);
+
+console.error(
+  `bench: ${FILES} files of ${SIZE} bytes, ${RUNS} runs, in ${base}; durable in ${disk}`,
+);
+try {
+  const cDeliver = await bareC("deliver", `${work}/c`, FILES);
+  const cClaim = await bareC("claim", `${work}/c`, FILES);
+  const cDurable = await bareC("durable", `${diskWork}/c`, DURABLE);
+  const py = await python(`${work}/py`, Math.min(FILES, 20000));
+  for (const [name, runtime] of runtimes) {
+    console.error(`bench: ${name}`);
+    const d = await worker(runtime, "deliver", `${work}/${name}`, FILES);
+    row(
+      name,
+      "deliver (none)",
+      fmt(median(d.lib)),
+      fmt(median(d.bare)),
+      ratio(median(d.lib), median(d.bare)),
+      ratio(median(d.lib), cDeliver),
+    );
+    const c = await worker(runtime, "claim", `${work}/${name}`, FILES);
+    row(
+      name,
+      "claim + read + done",
+      fmt(median(c.lib)),
+      fmt(median(c.bare)),
+      ratio(median(c.lib), median(c.bare)),
+      ratio(median(c.lib), cClaim),
+    );
+    const f = await worker(runtime, "durable", `${diskWork}/${name}`, DURABLE);
+    row(
+      name,
+      "deliver (full), disk",
+      fmt(median(f.lib)),
+      fmt(median(f.bare)),
+      ratio(median(f.lib), median(f.bare)),
+      ratio(median(f.lib), cDurable),
+    );
+    const b = await worker(
+      runtime,
+      "batch",
+      `${diskWork}/${name}`,
+      Math.max(1000, DURABLE * 4),
+    );
+    row(
+      name,
+      "deliverMany x100 (full), disk",
+      fmt(median(b.batched)),
+      `${fmt(median(b.single))} one by one`,
+      ratio(median(b.batched), median(b.single)),
+      undefined,
+    );
+    const l = await worker(runtime, "list", `${work}/${name}`, LARGE);
+    row(
+      name,
+      `list("new"), ${LARGE.toLocaleString("en-US")} files`,
+      `${median(l.libMs).toFixed(0)} ms`,
+      `${median(l.bareMs).toFixed(0)} ms readdir`,
+      `${ratio(median(l.libMs), median(l.bareMs))} time`,
+      undefined,
+    );
+    row(
+      name,
+      `heap: list() / walk() of ${LARGE.toLocaleString("en-US")}`,
+      `${l.listHeapKiB} KiB`,
+      `${l.walkHeapKiB} KiB walk`,
+      undefined,
+      undefined,
+    );
+    const s = await worker(runtime, "scale", `${work}/${name}`, LARGE);
+    row(
+      name,
+      `claim: 1,000 of ${LARGE.toLocaleString("en-US")} vs of 1,000`,
+      fmt(median(s.claimLarge)),
+      fmt(median(s.claimSmall)),
+      ratio(median(s.claimLarge), median(s.claimSmall)),
+      undefined,
+    );
+    row(
+      name,
+      `deliver into ${LARGE.toLocaleString("en-US")} vs into empty`,
+      fmt(median(s.deliverLarge)),
+      fmt(median(s.deliverSmall)),
+      ratio(median(s.deliverLarge), median(s.deliverSmall)),
+      undefined,
+    );
+    const dr = await worker(runtime, "drain", `${work}/${name}`, LARGE, 1);
+    row(
+      name,
+      `consume() draining ${LARGE.toLocaleString("en-US")}`,
+      fmt(dr.rate),
+      `peak RSS ${dr.peakMiB} MiB`,
+      undefined,
+      undefined,
+    );
+    const cc = await worker(
+      runtime,
+      "concurrency",
+      `${work}/${name}`,
+      Math.min(FILES, 20000),
+    );
+    row(
+      name,
+      "consume() concurrency 4 vs 1",
+      fmt(median(cc.four)),
+      fmt(median(cc.one)),
+      ratio(median(cc.four), median(cc.one)),
+      undefined,
+    );
+  }
+  if (py) {
+    row(
+      "python3",
+      "mailbox.Maildir add (fsyncs file)",
+      fmt(py.deliver),
+      undefined,
+      undefined,
+      ratio(py.deliver, cDeliver),
+    );
+    row(
+      "python3",
+      "mailbox.Maildir get + remove",
+      fmt(py.claim),
+      undefined,
+      undefined,
+      ratio(py.claim, cClaim),
+    );
+  }
+  row(
+    "C",
+    "deliver / claim / full (disk)",
+    `${fmt(cDeliver)} / ${fmt(cClaim)} / ${fmt(cDurable)}`,
+    undefined,
+    undefined,
+    "1.00",
+  );
+
+  // End to end: 4 producer and 4 consumer processes of the first runtime.
+  const [mpName, mpRuntime] = runtimes[runtimes.length - 1]!;
+  const mp = `${work}/mp`;
+  await Deno.mkdir(mp, { recursive: true });
+  for (const area of ["tmp", "new", "cur"]) {
+    await Deno.mkdir(`${mp}/${area}`, { recursive: true });
+  }
+  const per = Math.floor(FILES / 4);
+  const t = performance.now();
+  const consumers = Array.from(
+    { length: 4 },
+    () => worker(mpRuntime, "consume", mp, 0, 1),
+  );
+  await Promise.all(
+    Array.from({ length: 4 }, () => worker(mpRuntime, "produce", mp, per, 1)),
+  );
+  await Deno.writeTextFile(`${mp}.done`, "");
+  const handled = (await Promise.all(consumers)).reduce(
+    (n, r) => n + (r.handled as unknown as number),
+    0,
+  );
+  const seconds = (performance.now() - t) / 1000;
+  row(
+    mpName,
+    `4 producers + 4 consumers, end to end`,
+    fmt(handled / seconds),
+    `${handled} files`,
+    undefined,
+    undefined,
+  );
+} finally {
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+  await Deno.remove(`${work}/mp.done`).catch(() => {});
+  await Deno.remove(diskWork, { recursive: true }).catch(() => {});
+  if (cBinary) await Deno.remove(cBinary).catch(() => {});
+}
+
+const header = [
+  "runtime",
+  "operation",
+  "library /s",
+  "bare /s",
+  "lib/bare",
+  "lib/C",
+];
+const widths = header.map((h, i) =>
+  Math.max(h.length, ...rows.map((r) => r[i]!.length))
+);
+const line = (cells: string[]) =>
+  `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const r of rows) console.log(line(r));
