@@ -247,7 +247,15 @@ try {
     );
     row(
       name,
-      `heap: list() / walk() of ${LARGE.toLocaleString("en-US")}`,
+      `  the same, against a listing with types`,
+      `${median(l.libMs).toFixed(0)} ms`,
+      `${median(l.typedMs).toFixed(0)} ms typed`,
+      `${ratio(median(l.libMs), median(l.typedMs))} time`,
+      undefined,
+    );
+    row(
+      name,
+      `heap held: list() / walk() of ${LARGE.toLocaleString("en-US")}`,
       `${l.listHeapKiB} KiB`,
       `${l.walkHeapKiB} KiB walk`,
       undefined,
@@ -256,7 +264,7 @@ try {
     const s = await worker(runtime, "scale", `${work}/${name}`, LARGE);
     row(
       name,
-      `claim: 1,000 of ${LARGE.toLocaleString("en-US")} vs of 1,000`,
+      `claim+done: drain ${LARGE.toLocaleString("en-US")} vs 1,000`,
       fmt(median(s.claimLarge)),
       fmt(median(s.claimSmall)),
       ratio(median(s.claimLarge), median(s.claimSmall)),

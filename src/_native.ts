@@ -1,5 +1,6 @@
 // What the Deno and Node backends share: the one table that turns a native
-// filesystem failure into a filestore error, and reading Linux process state.
+// filesystem failure into a filestore error, reading Linux process state,
+// and reading a whole file with few calls.
 // Both runtimes put the POSIX error name in `code`.
 import {
   AlreadyExistsError,
@@ -63,4 +64,29 @@ export function processRuns(stat: string): boolean {
     stat.lastIndexOf(")") + 3,
   );
   return state !== "Z" && state !== "X";
+}
+
+const scratch = new Uint8Array(64 * 1024);
+
+/**
+ * Reads a whole regular file through `read` (bytes read into the buffer, 0
+ * at the end). A read shorter than the buffer is the end of a regular file,
+ * so a small file takes one read.
+ */
+export function readAll(read: (buffer: Uint8Array) => number): Uint8Array {
+  let n = read(scratch);
+  if (n < scratch.length) return scratch.slice(0, n);
+  const chunks = [scratch.slice(0, n)];
+  let total = n;
+  while ((n = read(scratch)) > 0) {
+    chunks.push(scratch.slice(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }

@@ -906,7 +906,7 @@ export class FileStore {
       if (subject !== "tmp") await quietly(() => fs.unlink(temp));
       fail(err, `Cannot deliver '${name}'`, subject);
     }
-    await this.#syncNew(ctx, sync, [name]);
+    if (sync === "full") await this.#syncNew(ctx, sync, [name]);
     return name;
   }
 
@@ -1008,7 +1008,8 @@ export class FileStore {
           written.push(entry);
           handles.push(handle!);
         }
-        // All the batch's fsyncs at once: the disk can serve them together.
+        // The batch's fsyncs together, after all its writes (a backend whose
+        // sync() is asynchronous has them in flight at once).
         if (sync !== "none") await Promise.all(handles.map((h) => h.sync()));
         while (handles.length) await handles.pop()!.close();
       } catch (err) {

@@ -30,6 +30,18 @@ for (const backend of backends) {
       assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype);
     });
 
+    it("readFile() returns files of every size exactly", async ({ fs, dir }) => {
+      for (const size of [0, 1, 65_535, 65_536, 65_537, 200_003]) {
+        const data = new Uint8Array(size).map((_, i) => (i * 7 + size) % 256);
+        await fs.writeNewFile(`${dir}/f${size}`, data);
+        assert.deepEqual(await fs.readFile(`${dir}/f${size}`), data, `${size}`);
+      }
+      const first = await fs.readFile(`${dir}/f1`);
+      await fs.readFile(`${dir}/f65535`);
+      assert.equal(first.length, 1, "results do not share a buffer");
+      assert.equal(first[0], (0 * 7 + 1) % 256);
+    });
+
     it("writeNewFile() refuses an existing file and leaves it", async ({ fs, dir }) => {
       await fs.writeNewFile(`${dir}/a`, bytes("first"));
       await assert.rejects(
