@@ -12,7 +12,7 @@ import {
   PermissionDeniedError,
   TooManyOpenFilesError,
 } from "./errors.ts";
-import type { FileSystem } from "./file_system.ts";
+import type { FileHandle, FileSystem } from "./file_system.ts";
 
 const encoder = new TextEncoder();
 
@@ -152,5 +152,34 @@ export async function syncArea(
 ): Promise<void> {
   if (durability === "full" && ctx.fs.capabilities.syncDirectory) {
     await ctx.fs.syncDirectory(areaPath(ctx, area));
+  }
+}
+
+/**
+ * Fsyncs an area after a change that already took effect; a failure says so
+ * (`"<done> but cannot sync '<area>'"`), so that nobody retries the change.
+ */
+export async function syncAfter(
+  ctx: Context,
+  area: Area,
+  done: string,
+  durability: Durability = ctx.durability,
+): Promise<void> {
+  try {
+    await syncArea(ctx, area, durability);
+  } catch (err) {
+    fail(err, `${done} but cannot sync '${area}'`, area);
+  }
+}
+
+/** The bytes of an open file, in chunks of 64 KiB, from where it stands. */
+export async function* chunksFrom(
+  handle: FileHandle,
+): AsyncIterable<Uint8Array> {
+  while (true) {
+    const buffer = new Uint8Array(64 * 1024);
+    const n = await handle.read(buffer);
+    if (n === 0) return;
+    yield buffer.subarray(0, n);
   }
 }

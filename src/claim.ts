@@ -12,7 +12,7 @@ import {
   entryPath,
   fail,
   publish,
-  syncArea,
+  syncAfter,
 } from "./_context.ts";
 import { type EntryInfo, ownedEntry, waitingEntry } from "./_names.ts";
 import {
@@ -241,11 +241,7 @@ export class Claim {
       this.#lost(err, "finish");
     }
     this.#state = "done";
-    try {
-      await syncArea(ctx, "cur", options.durability);
-    } catch (err) {
-      fail(err, `Finished '${this.name}' but cannot sync 'cur'`, "cur");
-    }
+    await syncAfter(ctx, "cur", `Finished '${this.name}'`, options.durability);
   }
 
   /**
@@ -293,7 +289,7 @@ export class Claim {
       this.#lost(err, operation);
     }
     ctx.onReturn();
-    await this.#sync("new", operation);
+    await syncAfter(ctx, "new", `Did ${operation} '${this.name}'`);
     return target;
   }
 
@@ -317,20 +313,8 @@ export class Claim {
     } catch (err) {
       this.#lost(err, "fail");
     }
-    await this.#sync("dead", "fail");
+    await syncAfter(ctx, "dead", `Did fail '${this.name}'`);
     return target;
-  }
-
-  async #sync(area: "new" | "dead", operation: string): Promise<void> {
-    try {
-      await syncArea(this.#ctx, area);
-    } catch (err) {
-      fail(
-        err,
-        `Did ${operation} '${this.name}' but cannot sync '${area}'`,
-        area,
-      );
-    }
   }
 
   /** Releases the claim if it is still held (for `await using`). */

@@ -8,12 +8,14 @@
 
 import {
   areaPath,
+  chunksFrom,
   type Context,
   type Durability,
   entryPath,
   fail,
   publish,
   quietly,
+  syncAfter,
   syncArea,
   toBytes,
 } from "./_context.ts";
@@ -41,7 +43,7 @@ import {
   NotFoundError,
   PartialDeliveryError,
 } from "./errors.ts";
-import type { FileHandle, FileSystem } from "./file_system.ts";
+import type { FileHandle, FileInfo, FileSystem } from "./file_system.ts";
 import { StoreFile } from "./store_file.ts";
 
 export type { Area, Durability };
@@ -700,12 +702,8 @@ export class FileStore {
           : `${from}/${entry}`,
       );
     }
-    try {
-      await syncArea(ctx, to);
-      await syncArea(ctx, from);
-    } catch (err) {
-      fail(err, `Moved '${entry}' but cannot sync '${from}' and '${to}'`, to);
-    }
+    await syncAfter(ctx, to, `Moved '${entry}'`);
+    await syncAfter(ctx, from, `Moved '${entry}'`);
   }
 
   async #makeDead(ctx: Context): Promise<void> {
@@ -744,29 +742,20 @@ export class FileStore {
     const source = entryPath(ctx, from, entry);
     const target = entryPath(ctx, to, entry);
     const temp = entryPath(ctx, "tmp", "." + ctx.names.next());
+    await this.#expect(ctx, from, entry, what, (info) => info.isFile);
     let subject = `${from}/${entry}`;
-    let written = false;
     try {
-      const info = await fs.lstat(source);
-      if (!info.isFile) {
-        throw new NotAFileError(`${what}: '${subject}' is not a regular file`);
-      }
       const input = await fs.open(source, { read: true });
       try {
         subject = "tmp";
-        const output = await fs.open(temp, { write: true, createNew: true });
-        written = true;
-        try {
-          const buffer = new Uint8Array(64 * 1024);
-          while (true) {
-            const n = await input.read(buffer);
-            if (n === 0) break;
-            await output.write(buffer.subarray(0, n));
-          }
-          if (ctx.durability !== "none") await output.sync();
-        } finally {
-          await output.close();
-        }
+        // Like a delivery: written in full under a temporary name first.
+        await write(
+          fs,
+          temp,
+          chunksFrom(input),
+          ctx.durability !== "none",
+          false,
+        );
       } finally {
         await quietly(() => input.close());
       }
@@ -774,17 +763,11 @@ export class FileStore {
       if (to === "dead") await this.#makeDead(ctx);
       if (options.overwrite) await fs.rename(temp, target);
       else await publish(ctx, temp, target);
-      written = false;
     } catch (err) {
-      if (written) await quietly(() => fs.unlink(temp));
-      if (err instanceof NotAFileError && err.cause === undefined) throw err;
+      if (subject === `${to}/${entry}`) await quietly(() => fs.unlink(temp));
       fail(err, what, subject);
     }
-    try {
-      await syncArea(ctx, to);
-    } catch (err) {
-      fail(err, `Copied '${entry}' but cannot sync '${to}'`, to);
-    }
+    await syncAfter(ctx, to, `Copied '${entry}'`);
   }
 
   /**
@@ -800,23 +783,13 @@ export class FileStore {
     checkArea(area);
     const ctx = await this.#context();
     const what = `Cannot remove '${entry}' from '${area}'`;
+    await this.#expect(ctx, area, entry, what, (info) => !info.isDirectory);
     try {
-      const info = await ctx.fs.lstat(entryPath(ctx, area, entry));
-      if (info.isDirectory) {
-        throw new NotAFileError(
-          `${what}: '${area}/${entry}' is not a regular file`,
-        );
-      }
       await ctx.fs.unlink(entryPath(ctx, area, entry));
     } catch (err) {
-      if (err instanceof NotAFileError && err.cause === undefined) throw err;
       fail(err, what, `${area}/${entry}`);
     }
-    try {
-      await syncArea(ctx, area);
-    } catch (err) {
-      fail(err, `Removed '${entry}' but cannot sync '${area}'`, area);
-    }
+    await syncAfter(ctx, area, `Removed '${entry}'`);
   }
 
   /**
@@ -834,17 +807,33 @@ export class FileStore {
     const ctx = await this.#context();
     const path = entryPath(ctx, area, entry);
     const what = `Cannot read '${entry}' from '${area}'`;
+    await this.#expect(ctx, area, entry, what, (info) => info.isFile);
     try {
-      const info = await ctx.fs.lstat(path);
-      if (!info.isFile) {
-        throw new NotAFileError(
-          `${what}: '${area}/${entry}' is not a regular file`,
-        );
-      }
       return await ctx.fs.readFile(path);
     } catch (err) {
-      if (err instanceof NotAFileError && err.cause === undefined) throw err;
       fail(err, what, `${area}/${entry}`);
+    }
+  }
+
+  // Checks, without following a symbolic link, that an entry is what the
+  // operation accepts; else NotAFileError.
+  async #expect(
+    ctx: Context,
+    area: Area,
+    entry: string,
+    what: string,
+    accept: (info: FileInfo) => boolean,
+  ): Promise<void> {
+    let info;
+    try {
+      info = await ctx.fs.lstat(entryPath(ctx, area, entry));
+    } catch (err) {
+      fail(err, what, `${area}/${entry}`);
+    }
+    if (!accept(info)) {
+      throw new NotAFileError(
+        `${what}: '${area}/${entry}' is not a regular file`,
+      );
     }
   }
 

@@ -268,6 +268,27 @@ describe("main()", () => {
     assert.equal((await store.list("new")).length, 1);
   });
 
+  test("main() shows progress on a terminal only, and a summary always", async () => {
+    for (const terminal of [false, true]) {
+      const fs = memoryFileSystem();
+      await cli(fake({ fs }), "prepare");
+      const files = Array.from({ length: 250 }, (_, i) => `/in${i}`);
+      for (const f of files) fs.writeNewFile(f, bytes(f));
+      const f = fake({ fs });
+      f.io.stderrIsTerminal = terminal;
+      assert.equal(await cli(f, "deliver", ...files), 0);
+      assert.equal(f.out().split("\n").filter(Boolean).length, 250);
+      const progress = f.err().includes("\r\x1b[K");
+      assert.equal(progress, terminal, `terminal: ${terminal}`);
+      assert.match(f.err(), /250 files delivered\n$/);
+      const c = fake({ fs });
+      c.io.stderrIsTerminal = terminal;
+      assert.equal(await cli(c, "consume", "--", "true"), 0);
+      assert.equal(c.err().includes("\r\x1b[K"), terminal);
+      assert.match(c.err(), /250 handled, 0 failed \(0 dead-lettered\)\n$/);
+    }
+  });
+
   test("main() clean and recover print what they changed", async () => {
     const fs = memoryFileSystem();
     await cli(fake({ fs }), "prepare");

@@ -8,7 +8,7 @@
 
 import type { MaybePromise } from "../file_system.ts";
 import type { FileSystem } from "../file_system.ts";
-import { fail } from "../_context.ts";
+import { chunksFrom, fail } from "../_context.ts";
 import { defaultFileSystem } from "../_default_fs.ts";
 import { FileStoreError, NotAFileError } from "../errors.ts";
 import type { Claim } from "../claim.ts";
@@ -342,12 +342,7 @@ async function* readChunks(
 ): AsyncIterable<Uint8Array> {
   const handle = await fs.open(path, { read: true });
   try {
-    while (true) {
-      const buffer = new Uint8Array(64 * 1024);
-      const n = await handle.read(buffer);
-      if (n === 0) return;
-      yield buffer.subarray(0, n);
-    }
+    yield* chunksFrom(handle);
   } finally {
     await handle.close();
   }
