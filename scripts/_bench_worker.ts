@@ -317,12 +317,12 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     return out;
   },
 
-  // A consumer draining FILES files: rate and peak resident memory.
+  // A consumer draining a queue that another process filled with FILES
+  // files: rate and peak resident memory.
   async drain() {
-    const root = fresh();
-    fill(root, FILES);
-    const store = new FileStore(root, { durability: "none" });
-    let peak = process.memoryUsage().rss;
+    const store = new FileStore(dir!, { durability: "none" });
+    const start = process.memoryUsage().rss;
+    let peak = start;
     let handled = 0;
     const ms = await timed(async () => {
       await store.consume(async (claim) => {
@@ -332,7 +332,12 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }
       });
     });
-    return { rate: rate(handled, ms), peakMiB: Math.round(peak / 1048576) };
+    if (handled !== FILES) throw new Error(`drained ${handled} of ${FILES}`);
+    return {
+      rate: rate(handled, ms),
+      peakMiB: Math.round(peak / 1048576),
+      startMiB: Math.round(start / 1048576),
+    };
   },
 
   // consume() with concurrency 1 against 4.

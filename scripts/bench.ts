@@ -278,12 +278,24 @@ try {
       ratio(median(s.deliverLarge), median(s.deliverSmall)),
       undefined,
     );
-    const dr = await worker(runtime, "drain", `${work}/${name}`, LARGE, 1);
+    const drainDir = `${work}/${name}-drain`;
+    for (const area of ["tmp", "new", "cur"]) {
+      await Deno.mkdir(`${drainDir}/${area}`, { recursive: true });
+    }
+    const body = new Uint8Array(SIZE).fill(120);
+    for (let i = 0; i < LARGE; i++) {
+      Deno.writeFileSync(
+        `${drainDir}/new/${String(i).padStart(9, "0")}.bench`,
+        body,
+      );
+    }
+    const dr = await worker(runtime, "drain", drainDir, LARGE, 1);
+    await Deno.remove(drainDir, { recursive: true });
     row(
       name,
       `consume() draining ${LARGE.toLocaleString("en-US")}`,
       fmt(dr.rate),
-      `peak RSS ${dr.peakMiB} MiB`,
+      `peak RSS ${dr.peakMiB} MiB (${dr.startMiB} at start)`,
       undefined,
       undefined,
     );

@@ -156,20 +156,25 @@ export async function syncArea(
 }
 
 /**
- * Fsyncs an area after a change that already took effect; a failure says so
- * (`"<done> but cannot sync '<area>'"`), so that nobody retries the change.
+ * Fsyncs an area after a change that already took effect, when the
+ * durability asks for it; a failure says so (`"<done> but cannot sync
+ * '<area>'"`), so that nobody retries the change. Returns nothing (and costs
+ * nothing) when there is nothing to sync.
  */
-export async function syncAfter(
+export function syncAfter(
   ctx: Context,
   area: Area,
-  done: string,
+  done: () => string,
   durability: Durability = ctx.durability,
-): Promise<void> {
-  try {
-    await syncArea(ctx, area, durability);
-  } catch (err) {
-    fail(err, `${done} but cannot sync '${area}'`, area);
-  }
+): Promise<void> | undefined {
+  if (durability !== "full" || !ctx.fs.capabilities.syncDirectory) return;
+  return (async () => {
+    try {
+      await ctx.fs.syncDirectory(areaPath(ctx, area));
+    } catch (err) {
+      fail(err, `${done()} but cannot sync '${area}'`, area);
+    }
+  })();
 }
 
 /** The bytes of an open file, in chunks of 64 KiB, from where it stands. */

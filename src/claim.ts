@@ -83,6 +83,7 @@ export class Claim {
   readonly attempts: number;
   #ctx: Context;
   #entry: string;
+  #path: string | undefined;
   #owner: string;
   #maxAttempts: number;
   #state: State = "held";
@@ -116,7 +117,7 @@ export class Claim {
 
   /** The full path of the file's bytes, in `cur`. */
   get path(): string {
-    return entryPath(this.#ctx, "cur", this.#entry);
+    return this.#path ??= entryPath(this.#ctx, "cur", this.#entry);
   }
 
   /** Whether the claim is still held (not finished, released or failed). */
@@ -234,6 +235,7 @@ export class Claim {
         const finished = ownedEntry(this.name, this.attempts, "f", this.#owner);
         await ctx.fs.rename(this.path, entryPath(ctx, "cur", finished));
         this.#entry = finished;
+        this.#path = undefined;
       } else {
         await ctx.fs.unlink(this.path);
       }
@@ -241,7 +243,12 @@ export class Claim {
       this.#lost(err, "finish");
     }
     this.#state = "done";
-    await syncAfter(ctx, "cur", `Finished '${this.name}'`, options.durability);
+    await syncAfter(
+      ctx,
+      "cur",
+      () => `Finished '${this.name}'`,
+      options.durability,
+    );
   }
 
   /**
@@ -289,7 +296,7 @@ export class Claim {
       this.#lost(err, operation);
     }
     ctx.onReturn();
-    await syncAfter(ctx, "new", `Did ${operation} '${this.name}'`);
+    await syncAfter(ctx, "new", () => `Did ${operation} '${this.name}'`);
     return target;
   }
 
@@ -313,7 +320,7 @@ export class Claim {
     } catch (err) {
       this.#lost(err, "fail");
     }
-    await syncAfter(ctx, "dead", `Did fail '${this.name}'`);
+    await syncAfter(ctx, "dead", () => `Did fail '${this.name}'`);
     return target;
   }
 

@@ -43,7 +43,12 @@ import {
   NotFoundError,
   PartialDeliveryError,
 } from "./errors.ts";
-import type { FileHandle, FileInfo, FileSystem } from "./file_system.ts";
+import type {
+  DirEntry,
+  FileHandle,
+  FileInfo,
+  FileSystem,
+} from "./file_system.ts";
 import { StoreFile } from "./store_file.ts";
 
 export type { Area, Durability };
@@ -642,21 +647,31 @@ export class FileStore {
     }
   }
 
+  // Names of the files of an area (no dotfiles, no directories, no links),
+  // read as a stream where the backend can, so that only the names stay in
+  // memory.
   async #entries(
     ctx: Context,
     area: Area,
     what = `Cannot list '${area}'`,
   ): Promise<string[]> {
-    let entries;
+    const fs = ctx.fs;
+    const path = areaPath(ctx, area);
+    const names: string[] = [];
+    const take = (e: DirEntry): void => {
+      if (e.isFile && e.name[0] !== ".") names.push(e.name);
+    };
     try {
-      entries = await ctx.fs.readDir(areaPath(ctx, area));
+      if (fs.scanDir) {
+        const entries = fs.scanDir(path);
+        if (Symbol.iterator in entries) { for (const e of entries) take(e); }
+        else for await (const e of entries) take(e);
+      } else {
+        for (const e of await fs.readDir(path)) take(e);
+      }
     } catch (err) {
       if (area === "dead" && err instanceof NotFoundError) return [];
       fail(err, what, area);
-    }
-    const names: string[] = [];
-    for (const e of entries) {
-      if (e.isFile && e.name[0] !== ".") names.push(e.name);
     }
     return names;
   }
@@ -702,8 +717,8 @@ export class FileStore {
           : `${from}/${entry}`,
       );
     }
-    await syncAfter(ctx, to, `Moved '${entry}'`);
-    await syncAfter(ctx, from, `Moved '${entry}'`);
+    await syncAfter(ctx, to, () => `Moved '${entry}'`);
+    await syncAfter(ctx, from, () => `Moved '${entry}'`);
   }
 
   async #makeDead(ctx: Context): Promise<void> {
@@ -767,7 +782,7 @@ export class FileStore {
       if (subject === `${to}/${entry}`) await quietly(() => fs.unlink(temp));
       fail(err, what, subject);
     }
-    await syncAfter(ctx, to, `Copied '${entry}'`);
+    await syncAfter(ctx, to, () => `Copied '${entry}'`);
   }
 
   /**
@@ -789,7 +804,7 @@ export class FileStore {
     } catch (err) {
       fail(err, what, `${area}/${entry}`);
     }
-    await syncAfter(ctx, area, `Removed '${entry}'`);
+    await syncAfter(ctx, area, () => `Removed '${entry}'`);
   }
 
   /**
@@ -1096,16 +1111,19 @@ export class FileStore {
   // Entries of `new` that can be claimed, the oldest last (for pop()).
   async #listCandidates(ctx: Context): Promise<string[]> {
     const entries = await this.#entries(ctx, "new", "Cannot claim from 'new'");
+    // A name too long to take the claim suffix cannot be claimed; it stays
+    // in `new` (only foreign writers can put one there).
+    const claimable = (name: string) =>
+      name.length * 3 <= MAX_ENTRY_BYTES - RESERVED_BYTES ||
+      encoder.encode(name).length <= MAX_ENTRY_BYTES - RESERVED_BYTES;
+    if (!entries.some((entry) => entry.includes("~"))) {
+      // Nothing was retried: the entries are the names, in plain order.
+      return entries.filter(claimable).sort().reverse();
+    }
     const keyed: [string, number, string][] = [];
     for (const entry of entries) {
       const info = parseEntry(entry);
-      // A name too long to take the claim suffix cannot be claimed; it stays
-      // in `new` (only foreign writers can put one there).
-      if (
-        entry.length > 70 &&
-        encoder.encode(info.name).length > MAX_ENTRY_BYTES - RESERVED_BYTES
-      ) continue;
-      keyed.push([info.name, info.attempts, entry]);
+      if (claimable(info.name)) keyed.push([info.name, info.attempts, entry]);
     }
     keyed.sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : b[1] - a[1]);
     return keyed.map((k) => k[2]);

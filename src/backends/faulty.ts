@@ -25,6 +25,7 @@ export type FaultOperation =
   | "unlink"
   | "mkdir"
   | "readDir"
+  | "scanDir"
   | "stat"
   | "lstat"
   | "utime"
@@ -240,6 +241,14 @@ export function faultyFileSystem(
     syncDirectory: (path: string) =>
       wrap("syncDirectory", path, () => inner.syncDirectory(path)),
   };
+  if (inner.scanDir) {
+    const scan = inner.scanDir.bind(inner);
+    // The listing is lazy: the fault (or the power cut) comes with opening it.
+    fs.scanDir = (path: string) =>
+      wrap("scanDir", path, () => scan(path)) as
+        | Iterable<DirEntry>
+        | AsyncIterable<DirEntry>;
+  }
   if (inner.watch) {
     const watch = inner.watch.bind(inner);
     fs.watch = (path: string, signal: AbortSignal) => watch(path, signal);

@@ -222,7 +222,13 @@ class NodeFileSystem implements FileSystem {
   }
 
   *scanDir(path: string): Iterable<DirEntry> {
-    const dir = call("scandir", path, () => fs.opendirSync(path));
+    // Entries come from the kernel 256 at a time: flat memory, and faster
+    // than readdirSync's array of Dirents for large directories.
+    const dir = call(
+      "scandir",
+      path,
+      () => fs.opendirSync(path, { bufferSize: 256 }),
+    );
     try {
       while (true) {
         const d = call("scandir", path, () => dir.readSync());
