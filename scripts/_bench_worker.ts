@@ -112,34 +112,42 @@ async function timed(fn: () => Promise<void> | void): Promise<number> {
   return performance.now() - t;
 }
 
+// FILES deliveries through the library against the same number done by
+// `one` with bare calls, alternating, RUNS times, each in a fresh store.
+async function deliveries(
+  durability: "none" | "full",
+  one: (root: string, i: number) => void,
+): Promise<Record<string, unknown>> {
+  const lib: number[] = [], raw: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    let root = fresh();
+    const store = new FileStore(root, { durability });
+    await store.prepare();
+    lib.push(rate(
+      FILES,
+      await timed(async () => {
+        for (let i = 0; i < FILES; i++) await store.deliver(data);
+      }),
+    ));
+    root = fresh();
+    raw.push(rate(
+      FILES,
+      await timed(() => {
+        for (let i = 0; i < FILES; i++) one(root, i);
+      }),
+    ));
+  }
+  return { lib, bare: raw };
+}
+
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   // Delivery of FILES files, durability none, library against bare
   // create-write-close + rename.
-  async deliver() {
-    const lib: number[] = [], raw: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      let root = fresh();
-      const store = new FileStore(root, { durability: "none" });
-      await store.prepare();
-      lib.push(rate(
-        FILES,
-        await timed(async () => {
-          for (let i = 0; i < FILES; i++) await store.deliver(data);
-        }),
-      ));
-      root = fresh();
-      raw.push(rate(
-        FILES,
-        await timed(() => {
-          for (let i = 0; i < FILES; i++) {
-            bare.writeNew(`${root}/tmp/${i}`, data);
-            bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
-          }
-        }),
-      ));
-    }
-    return { lib, bare: raw };
-  },
+  deliver: () =>
+    deliveries("none", (root, i) => {
+      bare.writeNew(`${root}/tmp/${i}`, data);
+      bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
+    }),
 
   // claim + read + done against bare rename + read + unlink.
   async claim() {
@@ -176,32 +184,12 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   },
 
   // Durable delivery (file and directory fsync) on the directory given.
-  async durable() {
-    const lib: number[] = [], raw: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      let root = fresh();
-      const store = new FileStore(root, { durability: "full" });
-      await store.prepare();
-      lib.push(rate(
-        FILES,
-        await timed(async () => {
-          for (let i = 0; i < FILES; i++) await store.deliver(data);
-        }),
-      ));
-      root = fresh();
-      raw.push(rate(
-        FILES,
-        await timed(() => {
-          for (let i = 0; i < FILES; i++) {
-            bare.writeSynced(`${root}/tmp/${i}`, data);
-            bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
-            bare.syncDir(`${root}/new`);
-          }
-        }),
-      ));
-    }
-    return { lib, bare: raw };
-  },
+  durable: () =>
+    deliveries("full", (root, i) => {
+      bare.writeSynced(`${root}/tmp/${i}`, data);
+      bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
+      bare.syncDir(`${root}/new`);
+    }),
 
   // deliverMany in batches of 100 against one durable delivery at a time.
   async batch() {

@@ -195,32 +195,37 @@ try {
   const py = await python(`${work}/py`, Math.min(FILES, 20000));
   for (const [name, runtime] of runtimes) {
     console.error(`bench: ${name}`);
-    const d = await worker(runtime, "deliver", `${work}/${name}`, FILES);
-    row(
-      name,
+    const compared = async (
+      scenario: string,
+      label: string,
+      dir: string,
+      files: number,
+      floor: number | undefined,
+    ) => {
+      const r = await worker(runtime, scenario, dir, files);
+      const lib = median(r.lib), raw = median(r.bare);
+      row(name, label, fmt(lib), fmt(raw), ratio(lib, raw), ratio(lib, floor));
+    };
+    await compared(
+      "deliver",
       "deliver (none)",
-      fmt(median(d.lib)),
-      fmt(median(d.bare)),
-      ratio(median(d.lib), median(d.bare)),
-      ratio(median(d.lib), cDeliver),
+      `${work}/${name}`,
+      FILES,
+      cDeliver,
     );
-    const c = await worker(runtime, "claim", `${work}/${name}`, FILES);
-    row(
-      name,
+    await compared(
+      "claim",
       "claim + read + done",
-      fmt(median(c.lib)),
-      fmt(median(c.bare)),
-      ratio(median(c.lib), median(c.bare)),
-      ratio(median(c.lib), cClaim),
+      `${work}/${name}`,
+      FILES,
+      cClaim,
     );
-    const f = await worker(runtime, "durable", `${diskWork}/${name}`, DURABLE);
-    row(
-      name,
+    await compared(
+      "durable",
       "deliver (full), disk",
-      fmt(median(f.lib)),
-      fmt(median(f.bare)),
-      ratio(median(f.lib), median(f.bare)),
-      ratio(median(f.lib), cDurable),
+      `${diskWork}/${name}`,
+      DURABLE,
+      cDurable,
     );
     const b = await worker(
       runtime,
