@@ -26,6 +26,7 @@
  */
 
 export * from "./src/store.ts";
+export * from "./src/options.ts";
 export * from "./src/claim.ts";
 export * from "./src/store_file.ts";
 export * from "./src/errors.ts";

@@ -17,7 +17,6 @@ import {
   quietly,
   syncAfter,
   syncArea,
-  toBytes,
 } from "./_context.ts";
 import { defaultFileSystem } from "./_default_fs.ts";
 import {
@@ -41,372 +40,40 @@ import {
   NotAFileError,
   NotDurableError,
   NotFoundError,
-  PartialDeliveryError,
 } from "./errors.ts";
-import type {
-  DirEntry,
-  FileHandle,
-  FileInfo,
-  FileSystem,
-} from "./file_system.ts";
+import type { DirEntry, FileHandle, FileInfo } from "./file_system.ts";
 import { StoreFile } from "./store_file.ts";
 
-export type { Area, Durability };
-
-/** Options of the {@linkcode FileStore} constructor. */
-export interface FileStoreOptions {
-  /**
-   * The filesystem backend.
-   *
-   * @default {the backend of the runtime: Deno's under Deno, `node:fs` under Node and Bun}
-   */
-  fs?: FileSystem;
-  /**
-   * What a change must survive: `"full"` fsyncs the file and the directory
-   * (a power cut loses nothing acknowledged), `"file"` only the file's data,
-   * `"none"` nothing (fast; a power cut may lose recent changes).
-   *
-   * @default {"full"}
-   */
-  durability?: Durability;
-  /**
-   * Failed attempts after which `fail()` moves a file to the dead-letter
-   * area `dead` instead of back to `new` (1 to 999).
-   *
-   * @default {5}
-   */
-  maxAttempts?: number;
-  /**
-   * Keep finished files in `cur`, marked finished, instead of removing them.
-   *
-   * @default {false}
-   */
-  keep?: boolean;
-  /**
-   * The clock, in milliseconds since the epoch: when claims start, and what
-   * `recover()`, `clean()` and `stats()` measure ages against (tests can
-   * move it).
-   *
-   * @default {Date.now}
-   */
-  now?: () => number;
-}
-
-/** Options of {@linkcode FileStore.create}. */
-export type CreateMode = "w" | "a" | "x";
-
-/** Options of {@linkcode FileStore.move} and {@linkcode FileStore.copy}. */
-export interface MoveOptions {
-  /**
-   * Replace a file of the same name in the target area.
-   *
-   * @default {false}
-   */
-  overwrite?: boolean;
-}
-
-/** The data {@linkcode FileStore.deliver} accepts. */
-export type DeliverData =
-  | string
-  | Uint8Array
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>;
-
-/** Options of {@linkcode FileStore.deliver}. */
-export interface DeliverOptions {
-  /**
-   * The name in `new`; refused with `AlreadyExistsError` if a file of that
-   * name is waiting there.
-   *
-   * @default {a generated unique name}
-   */
-  name?: string;
-  /**
-   * What the delivery must survive.
-   *
-   * @default {the store's durability}
-   */
-  durability?: Durability;
-}
-
-/** One file of {@linkcode FileStore.deliverMany}, with an explicit name. */
-export interface BatchFile {
-  /** The content. */
-  data: DeliverData;
-  /**
-   * The name in `new`.
-   *
-   * @default {a generated unique name}
-   */
-  name?: string;
-}
-
-/** Options of {@linkcode FileStore.deliverMany}. */
-export interface DeliverManyOptions {
-  /**
-   * What the deliveries must survive.
-   *
-   * @default {the store's durability}
-   */
-  durability?: Durability;
-  /**
-   * Called after each file is published, with how many of how many.
-   *
-   * @default {undefined}
-   */
-  onProgress?: (delivered: number, total: number) => void;
-}
-
-/** Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}. */
-export interface ClaimOptions {
-  /**
-   * Failed attempts after which the claim's `fail()` moves the file to the
-   * dead-letter area.
-   *
-   * @default {the store's maxAttempts}
-   */
-  maxAttempts?: number;
-}
-
-/** Options of {@linkcode FileStore.claims}. */
-export interface ClaimsOptions extends ClaimOptions {
-  /**
-   * Stops the iteration (before the next claim).
-   *
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-  /**
-   * Keep waiting for new files instead of ending when `new` is empty.
-   *
-   * @default {false}
-   */
-  watch?: boolean;
-  /**
-   * While watching, rescan `new` at least this often (milliseconds), because
-   * file watching can miss changes or be unavailable.
-   *
-   * @default {1000}
-   */
-  pollInterval?: number;
-}
-
-/** Options of {@linkcode FileStore.consume}. */
-export interface ConsumeOptions extends ClaimsOptions {
-  /**
-   * How many handlers run at once.
-   *
-   * @default {1}
-   */
-  concurrency?: number;
-  /**
-   * Called with the error of each handler that throws, before its claim is
-   * failed.
-   *
-   * @default {undefined}
-   */
-  onError?: (error: unknown, claim: Claim) => void;
-}
-
-/** What {@linkcode FileStore.consume} did. */
-export interface ConsumeResult {
-  /** Files whose handler resolved and which were finished. */
-  handled: number;
-  /** Files whose handler threw (each returned to `new` or dead-lettered). */
-  failed: number;
-  /** Of the failed files, those moved to the dead-letter area. */
-  dead: number;
-  /** Claims lost under a running handler (recovered by another process). */
-  lost: number;
-  /** Claims the handler settled itself (`done`, `release` or `fail`). */
-  settled: number;
-}
-
-/** Options of {@linkcode FileStore.clean}. */
-export interface CleanOptions {
-  /**
-   * Remove files in `tmp` untouched for longer than this (milliseconds).
-   *
-   * @default {129600000 (36 hours, the maildir rule)}
-   */
-  olderThan?: number;
-  /**
-   * Called after each file is checked, with how many of how many.
-   *
-   * @default {undefined}
-   */
-  onProgress?: (checked: number, total: number) => void;
-}
-
-/** Options of {@linkcode FileStore.recover}. */
-export interface RecoverOptions {
-  /**
-   * Recover claims not touched for longer than this (milliseconds); claims
-   * of a dead process of this host are recovered whatever their age.
-   *
-   * @default {600000 (10 minutes)}
-   */
-  olderThan?: number;
-  /**
-   * Called after each claim is checked, with how many of how many.
-   *
-   * @default {undefined}
-   */
-  onProgress?: (checked: number, total: number) => void;
-}
-
-/** Counts of one area, from {@linkcode FileStore.stats}. */
-export interface AreaStats {
-  /** Files in the area (in `tmp`, the store's own temporaries included). */
-  count: number;
-  /** Age of the least recently modified file, in milliseconds; `null` if none. */
-  oldestAge: number | null;
-}
-
-/** What {@linkcode FileStore.stats} reports, per area. */
-export interface StoreStats {
-  /** Files being written. */
-  tmp: AreaStats;
-  /** Files waiting. */
-  new: AreaStats;
-  /** Files taken: claims, finished files kept, and files moved there. */
-  cur: AreaStats & { claimed: number; finished: number };
-  /** Dead letters. */
-  dead: AreaStats;
-}
-
-const HOUR = 3_600_000;
-const encoder = new TextEncoder();
-
-function checkDurability(value: unknown): Durability {
-  if (value !== "full" && value !== "file" && value !== "none") {
-    throw new TypeError(
-      `Invalid durability '${
-        String(value)
-      }': expected 'full', 'file' or 'none'`,
-    );
-  }
-  return value;
-}
-
-function checkCount(value: unknown, what: string, max: number): number {
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < 1 ||
-    value > max
-  ) {
-    throw new TypeError(
-      `Invalid ${what} '${
-        String(value)
-      }': expected a whole number from 1 to ${max}`,
-    );
-  }
-  return value;
-}
-
-function checkAge(value: unknown, what: string): number {
-  if (typeof value !== "number" || !(value >= 0)) {
-    throw new TypeError(
-      `Invalid ${what} '${String(value)}': expected milliseconds, 0 or more`,
-    );
-  }
-  return value;
-}
-
-function isBytesSource(data: unknown): data is DeliverData {
-  return typeof data === "string" || data instanceof Uint8Array ||
-    (typeof data === "object" && data !== null &&
-      Symbol.asyncIterator in data) ||
-    (typeof ReadableStream !== "undefined" && data instanceof ReadableStream);
-}
-
-async function* chunksOf(
-  data: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-): AsyncIterable<Uint8Array> {
-  if (Symbol.asyncIterator in data) {
-    for await (const chunk of data as AsyncIterable<Uint8Array>) {
-      yield toBytes(chunk, "A chunk of the stream");
-    }
-    return;
-  }
-  const reader = (data as ReadableStream<Uint8Array>).getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield toBytes(value, "A chunk of the stream");
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-// How many files a batch delivery keeps open at once.
-const BATCH_OPEN = 128;
-
-function isBatchFile(file: unknown): file is BatchFile {
-  return typeof file === "object" && file !== null && "data" in file &&
-    !(file instanceof Uint8Array) && !(Symbol.asyncIterator in file) &&
-    !(typeof ReadableStream !== "undefined" && file instanceof ReadableStream);
-}
-
-// Writes `data` into the new file `path`; with `sync`, fsyncs it. With
-// `keepOpen` the handle is returned open (for a later fsync) instead of
-// closed. On failure the file is removed.
-async function write(
-  fs: FileSystem,
-  path: string,
-  data: DeliverData,
-  sync: boolean,
-  keepOpen: boolean,
-): Promise<FileHandle | undefined> {
-  if (
-    !keepOpen && !sync &&
-    (typeof data === "string" || data instanceof Uint8Array)
-  ) {
-    // One call where the runtime has it: create, write, close.
-    try {
-      await fs.writeNewFile(
-        path,
-        typeof data === "string" ? encoder.encode(data) : data,
-      );
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) {
-        await quietly(() => fs.unlink(path));
-      }
-      throw err;
-    }
-    return undefined;
-  }
-  const handle = await fs.open(path, { write: true, createNew: true });
-  try {
-    if (typeof data === "string" || data instanceof Uint8Array) {
-      await handle.write(
-        typeof data === "string" ? encoder.encode(data) : data,
-      );
-    } else {
-      for await (const chunk of chunksOf(data)) await handle.write(chunk);
-    }
-    if (sync) await handle.sync();
-    if (keepOpen) return handle;
-    await handle.close();
-    return undefined;
-  } catch (err) {
-    await quietly(() => handle.close());
-    await quietly(() => fs.unlink(path));
-    throw err;
-  }
-}
-
-function partial(err: unknown, name: string, delivered: string[]): Error {
-  const reason = err instanceof FileStoreError ? err.message : String(err);
-  return new PartialDeliveryError(
-    `Cannot deliver '${name}' after ${delivered.length} of the batch: ${reason}`,
-    {
-      cause: err instanceof FileStoreError ? err.cause ?? err : err,
-      delivered: [...delivered],
-    },
-  );
-}
+import {
+  BATCH_OPEN,
+  checkAge,
+  checkCount,
+  checkDurability,
+  encoder,
+  HOUR,
+  isBatchFile,
+  isBytesSource,
+  partial,
+  Waiter,
+  write,
+} from "./_store_support.ts";
+import type {
+  AreaStats,
+  BatchFile,
+  ClaimOptions,
+  ClaimsOptions,
+  CleanOptions,
+  ConsumeOptions,
+  ConsumeResult,
+  CreateMode,
+  DeliverData,
+  DeliverManyOptions,
+  DeliverOptions,
+  FileStoreOptions,
+  MoveOptions,
+  RecoverOptions,
+  StoreStats,
+} from "./options.ts";
 
 /**
  * A directory through which processes hand files to each other, safely and
@@ -1482,57 +1149,5 @@ export class FileStore {
       cur: cur!,
       dead: plain(dead!),
     };
-  }
-}
-
-// Wakes a waiting consumer when `new` changes, when the poll interval is
-// over, or when the signal aborts, whichever comes first.
-class Waiter {
-  #stop = new AbortController();
-  #pending = false;
-  #wake: (() => void) | undefined;
-  #poll: number;
-
-  constructor(ctx: Context, poll: number, signal: AbortSignal | undefined) {
-    this.#poll = poll;
-    const onAbort = (): void => this.close();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#stop.signal.addEventListener(
-      "abort",
-      () => signal?.removeEventListener("abort", onAbort),
-      { once: true },
-    );
-    if (ctx.fs.capabilities.watch && ctx.fs.watch) {
-      const events = ctx.fs.watch(areaPath(ctx, "new"), this.#stop.signal);
-      (async () => {
-        for await (const _ of events) this.#notify();
-      })().catch(() => {
-        // Watching failed (for example too many watches): polling remains.
-      });
-    }
-  }
-
-  #notify(): void {
-    this.#pending = true;
-    this.#wake?.();
-  }
-
-  async wait(): Promise<void> {
-    if (this.#stop.signal.aborted) return;
-    if (!this.#pending) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        timer = setTimeout(resolve, this.#poll);
-      });
-      clearTimeout(timer);
-      this.#wake = undefined;
-    }
-    this.#pending = false;
-  }
-
-  close(): void {
-    this.#stop.abort();
-    this.#wake?.();
   }
 }

@@ -12,7 +12,8 @@ import { chunksFrom, fail } from "../_context.ts";
 import { defaultFileSystem } from "../_default_fs.ts";
 import { FileStoreError, NotAFileError } from "../errors.ts";
 import type { Claim } from "../claim.ts";
-import { FileStore, type StoreStats } from "../store.ts";
+import type { StoreStats } from "../options.ts";
+import { FileStore } from "../store.ts";
 import { VERSION } from "../version.ts";
 import { type Command, parseCommand, usage, UsageError } from "./parse.ts";
 

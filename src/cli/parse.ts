@@ -6,7 +6,7 @@
  */
 
 import { parseArgs as parse } from "node:util";
-import type { Area, Durability } from "../store.ts";
+import type { Area, Durability } from "../options.ts";
 
 /** Options every store command takes. */
 export interface CommonOptions {
