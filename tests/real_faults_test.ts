@@ -49,23 +49,28 @@ const mountable: string | undefined = (() => {
   }
 })();
 
-// Whether a child process of this runtime can run as the unprivileged user
-// nobody (the runtime's binary must be reachable for it).
+// Whether the test worker can run as the unprivileged user nobody: the
+// runtime's binary and this folder must be reachable for that user (they are
+// not when they live under a home directory closed to others). Tried once.
 const asNobody: string | undefined = (() => {
   if (!isRoot) return "already running without root";
-  const [cmd] = command("_worker", []);
-  if (
-    !run("setpriv", [
-      "--reuid=65534",
-      "--regid=65534",
-      "--clear-groups",
-      cmd,
-      "--version",
-    ])
-  ) {
-    return `setpriv cannot run ${cmd} as nobody here`;
+  const { dir } = tempDir("filestore-probe-");
+  try {
+    nodeFs.chmodSync(dir, 0o777);
+    const [cmd, args] = command("_worker", ["prepare", `${dir}/store`]);
+    const out = execFileSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", cmd, ...args],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
+    return out === "prepared\n" ? undefined : "the worker failed as nobody";
+  } catch {
+    return `the test worker cannot run as nobody here (${
+      command("_worker", [])[0]
+    } or this folder is not reachable for that user)`;
+  } finally {
+    nodeFs.rmSync(dir, { recursive: true, force: true });
   }
-  return undefined;
 })();
 
 async function fsOf(backend: Backend) {
