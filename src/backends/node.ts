@@ -45,7 +45,6 @@ export interface NodeFileSystemOptions {
 }
 
 const C = fs.constants;
-const FILE = { isFile: true, isDirectory: false, isSymlink: false } as const;
 
 function call<T>(operation: string, path: string, fn: () => T): T {
   try {
@@ -195,7 +194,14 @@ class NodeFileSystem implements FileSystem {
   // Some filesystems report no type in the listing: ask lstat then.
   #entry(dir: string, d: fs.Dirent): DirEntry {
     // Most entries of a queue are files: one check for them.
-    if (d.isFile()) return { name: d.name, ...FILE };
+    if (d.isFile()) {
+      return {
+        name: d.name,
+        isFile: true,
+        isDirectory: false,
+        isSymlink: false,
+      };
+    }
     const entry = {
       name: d.name,
       isFile: false,
