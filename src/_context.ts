@@ -27,7 +27,19 @@ export function toBytes(data: unknown, what: string): Uint8Array {
   );
 }
 
-/** How much a store does to make a change survive a power cut. */
+/**
+ * How much a store does to make a change survive a power cut.
+ *
+ * @example
+ * ```ts
+ * import { type Durability, FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const durability: Durability = "file"; // fsync the data, not the directory
+ * const store = new FileStore("/s", { fs: memoryFileSystem(), durability });
+ * await store.prepare();
+ * ```
+ */
 export type Durability = "full" | "file" | "none";
 
 export interface Context {

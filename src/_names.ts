@@ -2,17 +2,42 @@
 // PROTOCOL.md is the specification; this file implements it.
 import { InvalidAreaError, InvalidNameError } from "./errors.ts";
 
-/** The areas a store has; `dead` is created when first needed. */
+/**
+ * The areas a store has; `dead` is created when first needed.
+ *
+ * @example
+ * ```ts
+ * import { AREAS } from "@filestore/filestore";
+ * console.log(AREAS); // ["tmp", "new", "cur", "dead"]
+ * ```
+ */
 export const AREAS = ["tmp", "new", "cur", "dead"] as const;
 
-/** One of the store's areas. */
+/**
+ * One of the store's areas.
+ *
+ * @example
+ * ```ts
+ * import type { Area } from "@filestore/filestore";
+ * const area: Area = "new";
+ * console.log(area);
+ * ```
+ */
 export type Area = typeof AREAS[number];
 
 /** The most bytes a filesystem allows in one name. */
 export const MAX_ENTRY_BYTES = 255;
 /** Room kept for the info suffix (`~A.c.PID.HOST.TIME.SEQ`, at most 39 bytes). */
 export const RESERVED_BYTES = 40;
-/** The most UTF-8 bytes a name given to `create` or `deliver` may have. */
+/**
+ * The most UTF-8 bytes a name given to `create` or `deliver` may have.
+ *
+ * @example
+ * ```ts
+ * import { MAX_NAME_BYTES } from "@filestore/filestore";
+ * console.log(MAX_NAME_BYTES); // 215
+ * ```
+ */
 export const MAX_NAME_BYTES: number = MAX_ENTRY_BYTES - RESERVED_BYTES;
 
 const encoder = new TextEncoder();

@@ -23,7 +23,22 @@ import {
 } from "./errors.ts";
 import type { FileStore as _FileStore } from "./store.ts";
 
-/** Options of {@linkcode Claim.done}. */
+/**
+ * Options of {@linkcode Claim.done}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const claim = await store.claim();
+ * await claim!.done({ keep: true, durability: "full" });
+ * console.log((await store.list("cur")).length); // 1
+ * ```
+ */
 export interface DoneOptions {
   /**
    * Keep the finished file in `cur`, marked finished, instead of removing
@@ -40,7 +55,22 @@ export interface DoneOptions {
   durability?: Durability;
 }
 
-/** What {@linkcode Claim.fail} did with the file. */
+/**
+ * What {@linkcode Claim.fail} did with the file.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const claim = await store.claim();
+ * const { attempts, dead, path } = await claim!.fail(new Error("not now"));
+ * console.log(attempts, dead, path.includes("/new/")); // 1 false true
+ * ```
+ */
 export interface FailResult {
   /** Failed attempts so far, this one included. */
   readonly attempts: number;

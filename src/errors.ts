@@ -7,7 +7,17 @@
  * @module
  */
 
-/** Options accepted by every filestore error constructor. */
+/**
+ * Options accepted by every filestore error constructor.
+ *
+ * @example
+ * ```ts
+ * import { NotFoundError } from "@filestore/filestore";
+ * const cause = new Error("ENOENT");
+ * const err = new NotFoundError("Cannot read 'x' from 'new'", { cause });
+ * console.log(err.cause === cause); // true
+ * ```
+ */
 export interface FileStoreErrorOptions {
   /**
    * The error that caused this one: for a filesystem failure, the native

@@ -15,10 +15,29 @@
  * @module
  */
 
-/** A value, or a Promise of it. */
+/**
+ * A value, or a Promise of it.
+ *
+ * @example
+ * ```ts
+ * import type { MaybePromise } from "@filestore/filestore";
+ * const now: MaybePromise<number> = Date.now();
+ * const later: MaybePromise<number> = Promise.resolve(Date.now());
+ * console.log(await now <= await later); // true
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** What a backend can do. Declared, never probed. */
+/**
+ * What a backend can do. Declared, never probed.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const { hardLinks, syncDirectory, watch } = memoryFileSystem({ hardLinks: false }).capabilities;
+ * console.log(hardLinks, syncDirectory, watch); // false true true
+ * ```
+ */
 export interface FileSystemCapabilities {
   /**
    * `link()` works. Without it the store publishes with a check then a
@@ -35,7 +54,18 @@ export interface FileSystemCapabilities {
   readonly watch: boolean;
 }
 
-/** The kind and times of a directory entry, from {@linkcode FileSystem.stat}. */
+/**
+ * The kind and times of a directory entry, from {@linkcode FileSystem.stat}.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem();
+ * fs.writeNewFile("/f", new Uint8Array(3));
+ * const info = fs.stat("/f");
+ * console.log(info.isFile, info.size, info.links); // true 3 1
+ * ```
+ */
 export interface FileInfo {
   /** A regular file. */
   readonly isFile: boolean;
@@ -51,7 +81,17 @@ export interface FileInfo {
   readonly mtime: number;
 }
 
-/** One entry of a directory listing, from {@linkcode FileSystem.readDir}. */
+/**
+ * One entry of a directory listing, from {@linkcode FileSystem.readDir}.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem();
+ * fs.mkdir("/d");
+ * console.log(fs.readDir("/").map((e) => [e.name, e.isDirectory])); // [["d", true]]
+ * ```
+ */
 export interface DirEntry {
   /** The entry's name: one path segment. */
   readonly name: string;
@@ -63,7 +103,18 @@ export interface DirEntry {
   readonly isSymlink: boolean;
 }
 
-/** How {@linkcode FileSystem.open} opens a file. */
+/**
+ * How {@linkcode FileSystem.open} opens a file.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem();
+ * const handle = fs.open("/new-file", { write: true, createNew: true });
+ * handle.write(new TextEncoder().encode("x"));
+ * handle.close();
+ * ```
+ */
 export interface OpenOptions {
   /**
    * Open for reading.
@@ -104,7 +155,21 @@ export interface OpenOptions {
   truncate?: boolean;
 }
 
-/** An open file. */
+/**
+ * An open file.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem();
+ * fs.writeNewFile("/f", new TextEncoder().encode("hello"));
+ * const handle = fs.open("/f", { read: true });
+ * const buffer = new Uint8Array(16);
+ * const n = await handle.read(buffer);
+ * await handle.close();
+ * console.log(new TextDecoder().decode(buffer.subarray(0, n))); // "hello"
+ * ```
+ */
 export interface FileHandle {
   /**
    * Reads up to `buffer.length` bytes at the current position into `buffer`.
@@ -130,6 +195,31 @@ export interface FileHandle {
 /**
  * The operations the store needs. See each method for its contract; the
  * contract test suite in `tests/` checks every backend against it.
+ *
+ * @example
+ * ```ts
+ * import { FileStore, type FileSystem } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * // A backend that logs every rename, wrapping another.
+ * const inner = memoryFileSystem();
+ * const logged = new Proxy(inner, {
+ *   get(target, key) {
+ *     const value = Reflect.get(target, key);
+ *     if (key === "rename") {
+ *       return (from: string, to: string) => {
+ *         console.log("rename", from, to);
+ *         return target.rename(from, to);
+ *       };
+ *     }
+ *     return typeof value === "function" ? value.bind(target) : value;
+ *   },
+ * }) as FileSystem;
+ * const store = new FileStore("/s", { fs: logged });
+ * await store.prepare();
+ * await store.deliver("x");
+ * await store.claim(); // logs the rename into cur
+ * ```
  */
 export interface FileSystem {
   /** What this backend can do. */

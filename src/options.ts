@@ -12,7 +12,24 @@ import type { FileStore as _FileStore } from "./store.ts";
 
 export type { Area, Durability };
 
-/** Options of the {@linkcode FileStore} constructor. */
+/**
+ * Options of the {@linkcode FileStore} constructor.
+ *
+ * @example
+ * ```ts
+ * import { FileStore, type FileStoreOptions } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const options: FileStoreOptions = {
+ *   fs: memoryFileSystem(),
+ *   durability: "none",
+ *   maxAttempts: 3,
+ *   keep: true,
+ * };
+ * const store = new FileStore("/s", options);
+ * await store.prepare();
+ * ```
+ */
 export interface FileStoreOptions {
   /**
    * The filesystem backend.
@@ -51,10 +68,39 @@ export interface FileStoreOptions {
   now?: () => number;
 }
 
-/** Options of {@linkcode FileStore.create}. */
+/**
+ * Options of {@linkcode FileStore.create}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const f = await store.create("log", "a"); // append, creating if missing
+ * await f.write("line\n");
+ * await f.close();
+ * ```
+ */
 export type CreateMode = "w" | "a" | "x";
 
-/** Options of {@linkcode FileStore.move} and {@linkcode FileStore.copy}. */
+/**
+ * Options of {@linkcode FileStore.move} and {@linkcode FileStore.copy}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("one", { name: "x" });
+ * await store.move("x", "new", "cur");
+ * await store.deliver("two", { name: "x" });
+ * await store.move("x", "new", "cur", { overwrite: true });
+ * ```
+ */
 export interface MoveOptions {
   /**
    * Replace a file of the same name in the target area.
@@ -64,14 +110,44 @@ export interface MoveOptions {
   overwrite?: boolean;
 }
 
-/** The data {@linkcode FileStore.deliver} accepts. */
+/**
+ * The data {@linkcode FileStore.deliver} accepts.
+ *
+ * @example
+ * ```ts
+ * import { type DeliverData, FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * async function* chunks(): AsyncIterable<Uint8Array> {
+ *   yield new TextEncoder().encode("streamed ");
+ *   yield new TextEncoder().encode("in parts");
+ * }
+ * const data: DeliverData[] = ["text", new Uint8Array([1, 2]), chunks()];
+ * for (const d of data) await store.deliver(d);
+ * ```
+ */
 export type DeliverData =
   | string
   | Uint8Array
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
 
-/** Options of {@linkcode FileStore.deliver}. */
+/**
+ * Options of {@linkcode FileStore.deliver}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const name = await store.deliver("payload", { name: "job-1", durability: "file" });
+ * console.log(name); // "job-1"
+ * ```
+ */
 export interface DeliverOptions {
   /**
    * The name in `new`; refused with `AlreadyExistsError` if a file of that
@@ -88,7 +164,19 @@ export interface DeliverOptions {
   durability?: Durability;
 }
 
-/** One file of {@linkcode FileStore.deliverMany}, with an explicit name. */
+/**
+ * One file of {@linkcode FileStore.deliverMany}, with an explicit name.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliverMany([{ data: "a", name: "first" }, { data: "b" }]);
+ * ```
+ */
 export interface BatchFile {
   /** The content. */
   data: DeliverData;
@@ -100,7 +188,22 @@ export interface BatchFile {
   name?: string;
 }
 
-/** Options of {@linkcode FileStore.deliverMany}. */
+/**
+ * Options of {@linkcode FileStore.deliverMany}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliverMany(["a", "b", "c"], {
+ *   durability: "full",
+ *   onProgress: (done, total) => console.log(`${done}/${total}`),
+ * });
+ * ```
+ */
 export interface DeliverManyOptions {
   /**
    * What the deliveries must survive.
@@ -116,7 +219,21 @@ export interface DeliverManyOptions {
   onProgress?: (delivered: number, total: number) => void;
 }
 
-/** Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}. */
+/**
+ * Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const claim = await store.claim({ maxAttempts: 1 });
+ * console.log((await claim!.fail()).dead); // true
+ * ```
+ */
 export interface ClaimOptions {
   /**
    * Failed attempts after which the claim's `fail()` moves the file to the
@@ -127,7 +244,22 @@ export interface ClaimOptions {
   maxAttempts?: number;
 }
 
-/** Options of {@linkcode FileStore.claims}. */
+/**
+ * Options of {@linkcode FileStore.claims}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * for await (const claim of store.claims({ watch: false, pollInterval: 500 })) {
+ *   await claim.done();
+ * }
+ * ```
+ */
 export interface ClaimsOptions extends ClaimOptions {
   /**
    * Stops the iteration (before the next claim).
@@ -150,7 +282,23 @@ export interface ClaimsOptions extends ClaimOptions {
   pollInterval?: number;
 }
 
-/** Options of {@linkcode FileStore.consume}. */
+/**
+ * Options of {@linkcode FileStore.consume}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const stop = new AbortController();
+ * await store.consume(async (claim) => {
+ *   console.log(await claim.text());
+ * }, { concurrency: 2, maxAttempts: 3, signal: stop.signal, onError: console.error });
+ * ```
+ */
 export interface ConsumeOptions extends ClaimsOptions {
   /**
    * How many handlers run at once.
@@ -167,7 +315,21 @@ export interface ConsumeOptions extends ClaimsOptions {
   onError?: (error: unknown, claim: Claim) => void;
 }
 
-/** What {@linkcode FileStore.consume} did. */
+/**
+ * What {@linkcode FileStore.consume} did.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const { handled, failed, dead, lost, settled } = await store.consume(() => {});
+ * console.log(handled, failed, dead, lost, settled); // 1 0 0 0 0
+ * ```
+ */
 export interface ConsumeResult {
   /** Files whose handler resolved and which were finished. */
   handled: number;
@@ -181,7 +343,20 @@ export interface ConsumeResult {
   settled: number;
 }
 
-/** Options of {@linkcode FileStore.clean}. */
+/**
+ * Options of {@linkcode FileStore.clean}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const removed = await store.clean({ olderThan: 60 * 60_000 }); // an hour
+ * console.log(removed); // []
+ * ```
+ */
 export interface CleanOptions {
   /**
    * Remove files in `tmp` untouched for longer than this (milliseconds).
@@ -197,7 +372,20 @@ export interface CleanOptions {
   onProgress?: (checked: number, total: number) => void;
 }
 
-/** Options of {@linkcode FileStore.recover}. */
+/**
+ * Options of {@linkcode FileStore.recover}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const recovered = await store.recover({ olderThan: 5 * 60_000 });
+ * console.log(recovered); // []
+ * ```
+ */
 export interface RecoverOptions {
   /**
    * Recover claims not touched for longer than this (milliseconds); claims
@@ -214,7 +402,21 @@ export interface RecoverOptions {
   onProgress?: (checked: number, total: number) => void;
 }
 
-/** Counts of one area, from {@linkcode FileStore.stats}. */
+/**
+ * Counts of one area, from {@linkcode FileStore.stats}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * await store.deliver("x");
+ * const { count, oldestAge } = (await store.stats()).new;
+ * console.log(count, oldestAge !== null); // 1 true
+ * ```
+ */
 export interface AreaStats {
   /** Files in the area (in `tmp`, the store's own temporaries included). */
   count: number;
@@ -222,7 +424,20 @@ export interface AreaStats {
   oldestAge: number | null;
 }
 
-/** What {@linkcode FileStore.stats} reports, per area. */
+/**
+ * What {@linkcode FileStore.stats} reports, per area.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const store = new FileStore("/s", { fs: memoryFileSystem() });
+ * await store.prepare();
+ * const stats = await store.stats();
+ * console.log(stats.cur.claimed, stats.dead.count); // 0 0
+ * ```
+ */
 export interface StoreStats {
   /** Files being written. */
   tmp: AreaStats;

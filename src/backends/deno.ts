@@ -34,7 +34,16 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/** Options of {@linkcode denoFileSystem}. */
+/**
+ * Options of {@linkcode denoFileSystem}.
+ *
+ * @example
+ * ```ts
+ * import { denoFileSystem } from "@filestore/filestore/deno";
+ * const fs = denoFileSystem({ hardLinks: false }); // a share without hard links
+ * console.log(fs.capabilities.hardLinks); // false
+ * ```
+ */
 export interface DenoFileSystemOptions {
   /**
    * Declare hard links as unsupported, for filesystems without them (FAT,

@@ -15,7 +15,17 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/** The calls a fault can target: the interface's methods and a handle's. */
+/**
+ * The calls a fault can target: the interface's methods and a handle's.
+ *
+ * @example
+ * ```ts
+ * import { type FaultOperation, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ * const operation: FaultOperation = "link";
+ * const fs = faultyFileSystem(memoryFileSystem(), { operation });
+ * console.log(fs.tripped); // false
+ * ```
+ */
 export type FaultOperation =
   | "open"
   | "writeNewFile"
@@ -35,7 +45,17 @@ export type FaultOperation =
   | "sync"
   | "close";
 
-/** The failures a fault can produce, as the native error codes they stand for. */
+/**
+ * The failures a fault can produce, as the native error codes they stand for.
+ *
+ * @example
+ * ```ts
+ * import { type FaultKind, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ * const error: FaultKind = "EMFILE";
+ * const fs = faultyFileSystem(memoryFileSystem(), { operation: "open", error });
+ * console.log(fs.poweredOff); // false
+ * ```
+ */
 export type FaultKind =
   | "ENOSPC"
   | "EIO"
@@ -43,7 +63,22 @@ export type FaultKind =
   | "EMFILE"
   | "ENOENT";
 
-/** Which call fails, and how. */
+/**
+ * Which call fails, and how.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { type FaultPlan, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * // Cut the power after the third call, whatever it is.
+ * const plan: FaultPlan = { at: 3, powerCut: true };
+ * const fs = faultyFileSystem(memoryFileSystem(), plan);
+ * const store = new FileStore("/s", { fs });
+ * await store.prepare().catch(() => {});
+ * console.log(fs.poweredOff); // true
+ * ```
+ */
 export interface FaultPlan {
   /**
    * Fail the call with this 1-based index, counting every call through the
@@ -94,7 +129,20 @@ const MESSAGES: Record<FaultKind, string> = {
   ENOENT: "no such file or directory",
 };
 
-/** A filesystem whose chosen calls fail. Create with {@linkcode faultyFileSystem}. */
+/**
+ * A filesystem whose chosen calls fail. Create with {@linkcode faultyFileSystem}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const fs = faultyFileSystem(memoryFileSystem());
+ * const store = new FileStore("/s", { fs });
+ * await store.prepare();
+ * console.log(fs.calls.length > 0, fs.tripped); // true false
+ * ```
+ */
 export interface FaultyFileSystem extends FileSystem {
   /** Every call made so far, as `operation path`. */
   readonly calls: string[];

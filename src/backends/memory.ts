@@ -35,7 +35,16 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/** Options of {@linkcode memoryFileSystem}. */
+/**
+ * Options of {@linkcode memoryFileSystem}.
+ *
+ * @example
+ * ```ts
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem({ pid: 7, hostname: "test", hardLinks: false });
+ * console.log(fs.pid, fs.hostname); // 7 "test"
+ * ```
+ */
 export interface MemoryFileSystemOptions {
   /**
    * The process id this filesystem reports.
@@ -117,6 +126,20 @@ interface State {
 
 /**
  * An in-memory filesystem. Create one with {@linkcode memoryFileSystem}.
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "@filestore/filestore";
+ * import { MemoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const fs = new MemoryFileSystem();
+ * const store = new FileStore("/s", { fs });
+ * await store.prepare();
+ * await store.deliver("kept", { durability: "full" });
+ * await store.deliver("lost", { durability: "none" });
+ * fs.crash(); // the power cut: only what was fsynced is left
+ * console.log((await store.list("new")).length); // 1
+ * ```
  */
 export class MemoryFileSystem implements FileSystem {
   /** What this backend can do. */
@@ -130,13 +153,11 @@ export class MemoryFileSystem implements FileSystem {
   #options: MemoryFileSystemOptions;
 
   /**
-   * Creates an empty filesystem with only the root directory, or a view of
-   * another's tree.
+   * Creates an empty filesystem with only the root directory.
    *
    * @param options Identity and capabilities.
-   * @param state The tree to share (internal).
    */
-  constructor(options: MemoryFileSystemOptions = {}, state?: State) {
+  constructor(options: MemoryFileSystemOptions = {}) {
     this.#options = options;
     this.capabilities = {
       hardLinks: options.hardLinks ?? true,
@@ -146,7 +167,7 @@ export class MemoryFileSystem implements FileSystem {
     this.pid = options.pid ?? 1;
     this.hostname = options.hostname ?? "memory";
     this.#alive = options.processAlive;
-    this.#state = state ?? { root: new MemDir() };
+    this.#state = { root: new MemDir() };
   }
 
   /**
@@ -157,7 +178,9 @@ export class MemoryFileSystem implements FileSystem {
    * @returns A filesystem sharing this one's files.
    */
   share(options: MemoryFileSystemOptions = {}): MemoryFileSystem {
-    return new MemoryFileSystem({ ...this.#options, ...options }, this.#state);
+    const view = new MemoryFileSystem({ ...this.#options, ...options });
+    view.#state = this.#state;
+    return view;
   }
 
   /**

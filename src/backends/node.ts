@@ -33,7 +33,16 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/** Options of {@linkcode nodeFileSystem}. */
+/**
+ * Options of {@linkcode nodeFileSystem}.
+ *
+ * @example
+ * ```ts
+ * import { nodeFileSystem } from "@filestore/filestore/node";
+ * const fs = nodeFileSystem({ hardLinks: false }); // a share without hard links
+ * console.log(fs.capabilities.hardLinks); // false
+ * ```
+ */
 export interface NodeFileSystemOptions {
   /**
    * Declare hard links as unsupported, for filesystems without them (FAT,

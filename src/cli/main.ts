@@ -17,7 +17,27 @@ import { FileStore } from "../store.ts";
 import { VERSION } from "../version.ts";
 import { type Command, parseCommand, usage, UsageError } from "./parse.ts";
 
-/** What the command needs from its runtime. */
+/**
+ * What the command needs from its runtime.
+ *
+ * @example
+ * ```ts
+ * import { type CliIo, main } from "@filestore/filestore/cli";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ *
+ * const io: CliIo = {
+ *   stdin: async function* () {},
+ *   stdout: (d) => console.log(typeof d === "string" ? d.trim() : d),
+ *   stderr: (t) => console.error(t.trim()),
+ *   stderrIsTerminal: false,
+ *   env: () => undefined,
+ *   fs: memoryFileSystem(),
+ *   onSignal: () => () => {},
+ *   run: () => Promise.resolve(0),
+ * };
+ * console.log(await main(["--store", "/s", "prepare"], io)); // 0
+ * ```
+ */
 export interface CliIo {
   /** Standard input, as bytes. */
   stdin(): AsyncIterable<Uint8Array>;
