@@ -486,6 +486,40 @@ describe("queue (memory only)", () => {
     assert.equal(text(await after.read(names[299]!, "new")), "file 299");
   });
 
+  test("claim() leaves in new a foreign file whose name cannot take the claim suffix", async () => {
+    const fs = memoryFileSystem();
+    const store = new FileStore("/s", { fs });
+    await store.prepare();
+    const long = "x".repeat(250);
+    fs.writeNewFile(`/s/new/${long}`, bytes("foreign"));
+    assert.equal(await store.claim(), null);
+    fs.writeNewFile("/s/new/retried~1", bytes("again"));
+    const claim = await store.claim();
+    assert.deepEqual([claim?.name, claim?.attempts], ["retried", 1]);
+    await claim!.done();
+    assert.equal(await store.claim(), null);
+    assert.deepEqual(await store.list("new"), [`/s/new/${long}`]);
+  });
+
+  test("consume() with watch polls where the backend cannot watch", async () => {
+    const fs = memoryFileSystem({ watch: false });
+    const store = new FileStore("/s", { fs });
+    await store.prepare();
+    const stop = new AbortController();
+    const got: string[] = [];
+    const started = Date.now();
+    const running = store.consume(async (claim) => {
+      got.push(await claim.text());
+      stop.abort();
+    }, { watch: true, signal: stop.signal, pollInterval: 100 });
+    await new Promise((r) => setTimeout(r, 150));
+    await store.deliver("late");
+    const result = await running;
+    assert.deepEqual(got, ["late"]);
+    assert.equal(result.handled, 1);
+    assert.ok(Date.now() - started < 2000);
+  });
+
   test("deliver() without hard links publishes with the documented fallback", async () => {
     const fs = memoryFileSystem({ hardLinks: false });
     const store = new FileStore("/s", { fs });
