@@ -292,7 +292,6 @@ export class Claim {
   async release(): Promise<void> {
     this.#check("release");
     await this.#return(this.attempts, "release");
-    this.#state = "released";
   }
 
   /**
@@ -308,13 +307,13 @@ export class Claim {
     this.#check("fail");
     const attempts = this.attempts + 1;
     if (attempts >= this.#maxAttempts) {
-      const path = await this.#bury(attempts);
-      this.#state = "failed";
-      return { attempts, dead: true, path };
+      return { attempts, dead: true, path: await this.#bury(attempts) };
     }
-    const path = await this.#return(attempts, "fail");
-    this.#state = "failed";
-    return { attempts, dead: false, path };
+    return {
+      attempts,
+      dead: false,
+      path: await this.#return(attempts, "fail"),
+    };
   }
 
   async #return(attempts: number, operation: string): Promise<string> {
@@ -325,6 +324,8 @@ export class Claim {
     } catch (err) {
       this.#lost(err, operation);
     }
+    // Settled from here on, even if the fsync below fails.
+    this.#state = operation === "release" ? "released" : "failed";
     ctx.onReturn();
     await syncAfter(ctx, "new", () => `Did ${operation} '${this.name}'`);
     return target;
@@ -350,6 +351,7 @@ export class Claim {
     } catch (err) {
       this.#lost(err, "fail");
     }
+    this.#state = "failed";
     await syncAfter(ctx, "dead", () => `Did fail '${this.name}'`);
     return target;
   }

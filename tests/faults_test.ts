@@ -401,6 +401,19 @@ describe("committed but not durable", () => {
     assert.deepEqual(await store.list("new"), ["/s/new/n"]);
   });
 
+  test("Claim.release() whose fsync fails is settled all the same", async () => {
+    const inner = memoryFileSystem();
+    const fs = faultyFileSystem(inner, { operation: "syncDirectory", nth: 3 });
+    const store = new FileStore(ROOT, { fs });
+    await store.prepare(); // the first syncDirectory
+    await store.deliver("x", { name: "r" }); // the second
+    const claim = await store.claim();
+    const err = await claim!.release().catch((e) => e);
+    assert.match(String(err), /Did release 'r' but cannot sync 'new'/);
+    assert.equal(claim!.held, false);
+    assert.deepEqual(await store.list("new"), ["/s/new/r"]);
+  });
+
   test("faultyFileSystem() fails persistently and with each error kind", async () => {
     for (
       const [kind, name] of [
