@@ -200,3 +200,20 @@ export async function* chunksFrom(
     yield buffer.subarray(0, n);
   }
 }
+
+/**
+ * Makes the dead-letter area if it is missing (it is made when first
+ * needed); under durability `"full"` the store's directory is fsynced when
+ * the area was new, so that its entry survives a power cut too.
+ */
+export async function makeDeadArea(ctx: Context): Promise<void> {
+  try {
+    await ctx.fs.mkdir(areaPath(ctx, "dead"));
+  } catch (err) {
+    if (err instanceof AlreadyExistsError) return;
+    throw err;
+  }
+  if (ctx.durability === "full" && ctx.fs.capabilities.syncDirectory) {
+    await ctx.fs.syncDirectory(ctx.dir);
+  }
+}

@@ -6,17 +6,16 @@
  */
 
 import {
-  areaPath,
   type Context,
   type Durability,
   entryPath,
   fail,
+  makeDeadArea,
   publish,
   syncAfter,
 } from "./_context.ts";
 import { type EntryInfo, ownedEntry, waitingEntry } from "./_names.ts";
 import {
-  AlreadyExistsError,
   ClaimLostError,
   InvalidStateError,
   NotFoundError,
@@ -345,7 +344,7 @@ export class Claim {
         if (!(err instanceof NotFoundError)) throw err;
         // Either the dead-letter area does not exist yet, or the claim is
         // gone: make the area, then try once more to tell which.
-        await mkdirIfMissing(ctx);
+        await makeDeadArea(ctx);
         await ctx.fs.rename(this.path, target);
       }
     } catch (err) {
@@ -359,17 +358,5 @@ export class Claim {
   /** Releases the claim if it is still held (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#state === "held") await this.release();
-  }
-}
-
-async function mkdirIfMissing(ctx: Context): Promise<void> {
-  try {
-    await ctx.fs.mkdir(areaPath(ctx, "dead"));
-  } catch (err) {
-    if (!(err instanceof AlreadyExistsError)) throw err;
-  }
-  // The new area's own entry must survive a power cut too.
-  if (ctx.durability === "full" && ctx.fs.capabilities.syncDirectory) {
-    await ctx.fs.syncDirectory(ctx.dir);
   }
 }

@@ -13,6 +13,7 @@ import {
   type Durability,
   entryPath,
   fail,
+  makeDeadArea,
   publish,
   quietly,
   syncAfter,
@@ -372,7 +373,7 @@ export class FileStore {
         await ctx.fs.lstat(source);
         return;
       }
-      if (to === "dead") await this.#makeDead(ctx);
+      if (to === "dead") await makeDeadArea(ctx);
       if (options.overwrite) await ctx.fs.rename(source, target);
       else await publish(ctx, source, target);
     } catch (err) {
@@ -386,14 +387,6 @@ export class FileStore {
     }
     await syncAfter(ctx, to, () => `Moved '${entry}'`);
     await syncAfter(ctx, from, () => `Moved '${entry}'`);
-  }
-
-  async #makeDead(ctx: Context): Promise<void> {
-    try {
-      await ctx.fs.mkdir(areaPath(ctx, "dead"));
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) throw err;
-    }
   }
 
   /**
@@ -442,7 +435,7 @@ export class FileStore {
         await quietly(() => input.close());
       }
       subject = `${to}/${entry}`;
-      if (to === "dead") await this.#makeDead(ctx);
+      if (to === "dead") await makeDeadArea(ctx);
       if (options.overwrite) await fs.rename(temp, target);
       else await publish(ctx, temp, target);
     } catch (err) {
