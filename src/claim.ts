@@ -15,11 +15,7 @@ import {
   syncAfter,
 } from "./_context.ts";
 import { type EntryInfo, ownedEntry, waitingEntry } from "./_names.ts";
-import {
-  ClaimLostError,
-  InvalidStateError,
-  NotFoundError,
-} from "./errors.ts";
+import { ClaimLostError, InvalidStateError, NotFoundError } from "./errors.ts";
 import type { FileStore as _FileStore } from "./store.ts";
 
 /**

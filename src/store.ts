@@ -76,6 +76,9 @@ import type {
   StoreStats,
 } from "./options.ts";
 
+// What a listing shows of an area: regular files that are not dotfiles.
+const listed = (e: DirEntry): boolean => e.isFile && e.name[0] !== ".";
+
 /**
  * A directory through which processes hand files to each other, safely and
  * without locks: a writer creates a file in `tmp` and publishes it to `new`
@@ -291,23 +294,14 @@ export class FileStore {
   async *walk(area: Area): AsyncIterable<string> {
     checkArea(area);
     const ctx = await this.#context();
-    const fs = ctx.fs;
-    if (!fs.scanDir) {
-      const prefix = `${this.path}/${area}/`;
+    const prefix = `${this.path}/${area}/`;
+    if (!ctx.fs.scanDir) {
       for (const entry of await this.#entries(ctx, area)) yield prefix + entry;
       return;
     }
-    const prefix = `${this.path}/${area}/`;
-    let entries;
     try {
-      entries = fs.scanDir(areaPath(ctx, area));
-    } catch (err) {
-      if (area === "dead" && err instanceof NotFoundError) return;
-      fail(err, `Cannot walk '${area}'`, area);
-    }
-    try {
-      for await (const e of entries) {
-        if (e.isFile && e.name[0] !== ".") yield prefix + e.name;
+      for await (const e of ctx.fs.scanDir(areaPath(ctx, area))) {
+        if (listed(e)) yield prefix + e.name;
       }
     } catch (err) {
       if (area === "dead" && err instanceof NotFoundError) return;
@@ -327,7 +321,7 @@ export class FileStore {
     const path = areaPath(ctx, area);
     const names: string[] = [];
     const take = (e: DirEntry): void => {
-      if (e.isFile && e.name[0] !== ".") names.push(e.name);
+      if (listed(e)) names.push(e.name);
     };
     try {
       if (fs.scanDir) {

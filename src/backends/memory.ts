@@ -429,20 +429,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readDir(path: string): DirEntry[] {
-    const node = this.#lookup(path, "scandir");
-    if (!(node instanceof MemDir)) {
-      throw this.#error("ENOTDIR", "scandir", path);
-    }
-    const entries: DirEntry[] = [];
-    for (const [name, child] of node.entries) {
-      entries.push({
-        name,
-        isFile: child instanceof MemFile,
-        isDirectory: child instanceof MemDir,
-        isSymlink: child instanceof MemSymlink,
-      });
-    }
-    return entries;
+    return Array.from(this.scanDir(path));
   }
 
   *scanDir(path: string): Iterable<DirEntry> {
