@@ -96,6 +96,18 @@ export const backends: Backend[] = [
   },
 ];
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function inTempDir(
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await cleanup();
+  }
+}
+
 /** Runs `fn` with a fresh sandbox of `backend`, removed afterwards. */
 export async function withSandbox(
   backend: Backend,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { FileStore } from "../mod.ts";
-import { tempDir } from "./_backends.ts";
+import { inTempDir } from "./_backends.ts";
 import { exited, filestore, start, until } from "./_spawn.ts";
 
 const lines = (path: string): string[] => {
@@ -16,9 +16,8 @@ const lines = (path: string): string[] => {
 };
 
 describe("filestore command", () => {
-  test("filestore walks the original scenario from a shell", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("filestore walks the original scenario from a shell", () =>
+    inTempDir(async (dir) => {
       const s = ["--store", `${dir}/q`];
       assert.equal((await filestore([...s, "prepare"])).code, 0);
       assert.equal(
@@ -57,14 +56,10 @@ describe("filestore command", () => {
       const json = await filestore([...s, "--json", "list", "new"]);
       assert.deepEqual(JSON.parse(json.out), [`${dir}/q/new/a-file`]);
       assert.equal((await filestore(["--version"])).out, "filestore 0.1.0\n");
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("filestore runs the queue: deliver, claim, done", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("filestore runs the queue: deliver, claim, done", () =>
+    inTempDir(async (dir) => {
       const s = ["-s", `${dir}/q`];
       await filestore([...s, "prepare"]);
       writeFileSync(`${dir}/a.txt`, "file a");
@@ -84,14 +79,10 @@ describe("filestore command", () => {
       for (const area of ["tmp", "new", "cur"] as const) {
         assert.deepEqual(await store.list(area), []);
       }
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("filestore consume fails a file until it is dead-lettered", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("filestore consume fails a file until it is dead-lettered", () =>
+    inTempDir(async (dir) => {
       const s = ["-s", `${dir}/q`];
       await filestore([...s, "prepare"]);
       for (const body of ["one", "bad", "two"]) {
@@ -118,14 +109,10 @@ describe("filestore command", () => {
       const store = new FileStore(`${dir}/q`);
       assert.deepEqual(await store.list("new"), []);
       assert.deepEqual(await store.list("cur"), []);
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("filestore consume --watch stops on SIGTERM with nothing lost or left claimed", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("filestore consume --watch stops on SIGTERM with nothing lost or left claimed", () =>
+    inTempDir(async (dir) => {
       const root = `${dir}/q`;
       const store = new FileStore(root);
       await store.prepare();
@@ -173,8 +160,5 @@ describe("filestore command", () => {
       );
       assert.deepEqual([...handled, ...waiting].sort(), bodies);
       assert.deepEqual(await store.list("cur"), []);
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 });

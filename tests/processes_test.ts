@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { FileStore } from "../mod.ts";
-import { tempDir } from "./_backends.ts";
+import { inTempDir } from "./_backends.ts";
 import { exited, start, until } from "./_spawn.ts";
 
 const PRODUCERS = 4;
@@ -13,9 +13,8 @@ const CONSUMERS = 4;
 const PER_PRODUCER = 750;
 
 describe("processes", () => {
-  test("4 producers and 4 consumers hand every file over exactly once", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("4 producers and 4 consumers hand every file over exactly once", () =>
+    inTempDir(async (dir) => {
       const root = `${dir}/store`;
       const store = new FileStore(root);
       await store.prepare();
@@ -79,14 +78,10 @@ describe("processes", () => {
         assert.deepEqual(await store.list(area), [], area);
       }
       assert.equal((await store.clean({ olderThan: 0 })).length, 0);
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("a producer killed mid-delivery leaves only complete files in new", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("a producer killed mid-delivery leaves only complete files in new", () =>
+    inTempDir(async (dir) => {
       const root = `${dir}/store`;
       const store = new FileStore(root);
       await store.prepare();
@@ -113,14 +108,10 @@ describe("processes", () => {
         assert.equal((await store.stats()).tmp.count, 0);
       }
       assert.ok((await store.list("new")).length >= 8);
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("a consumer killed holding a claim: recover() returns it, never the finished one", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("a consumer killed holding a claim: recover() returns it, never the finished one", () =>
+    inTempDir(async (dir) => {
       const root = `${dir}/store`;
       const store = new FileStore(root);
       await store.prepare();
@@ -146,14 +137,10 @@ describe("processes", () => {
       assert.equal(await again!.text(), "abandoned");
       await again!.done();
       assert.equal(await store.claim(), null);
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 
-  test("prepare() run by 6 processes at once succeeds in each", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test("prepare() run by 6 processes at once succeeds in each", () =>
+    inTempDir(async (dir) => {
       const root = `${dir}/a/b/store`;
       const children = Array.from(
         { length: 6 },
@@ -169,8 +156,5 @@ describe("processes", () => {
       for (const area of ["tmp", "new", "cur"] as const) {
         assert.deepEqual(await store.list(area), []);
       }
-    } finally {
-      await cleanup();
-    }
-  });
+    }));
 });

@@ -17,6 +17,7 @@ import {
   type Backend,
   backends,
   backendSuite,
+  inTempDir,
   tempDir,
   text,
 } from "./_backends.ts";
@@ -170,9 +171,8 @@ for (const backend of backends.filter((b) => b.real)) {
       }
     });
 
-    test("a symbolic link in new is never claimed or followed", async () => {
-      const { dir, cleanup } = tempDir();
-      try {
+    test("a symbolic link in new is never claimed or followed", () =>
+      inTempDir(async (dir) => {
         const root = `${dir}/store`;
         const store = new FileStore(root, { fs: await fsOf(backend) });
         await store.prepare();
@@ -184,14 +184,10 @@ for (const backend of backends.filter((b) => b.real)) {
         assert.deepEqual(await store.recover({ olderThan: 0 }), []);
         assert.equal(nodeFs.readFileSync(`${dir}/secret`, "utf8"), "outside");
         assert.ok(nodeFs.lstatSync(`${root}/new/link`).isSymbolicLink());
-      } finally {
-        await cleanup();
-      }
-    });
+      }));
 
-    test("an area replaced by a symbolic link is refused before anything is written", async () => {
-      const { dir, cleanup } = tempDir();
-      try {
+    test("an area replaced by a symbolic link is refused before anything is written", () =>
+      inTempDir(async (dir) => {
         const root = `${dir}/store`;
         const fs = await fsOf(backend);
         await new FileStore(root, { fs }).prepare();
@@ -205,10 +201,7 @@ for (const backend of backends.filter((b) => b.real)) {
         await assert.rejects(store.prepare(), NotADirectoryError);
         assert.deepEqual(nodeFs.readdirSync(`${dir}/elsewhere`), []);
         assert.deepEqual(nodeFs.readdirSync(`${root}/tmp`), []);
-      } finally {
-        await cleanup();
-      }
-    });
+      }));
   });
 }
 
