@@ -141,7 +141,7 @@ export function checkEntry(nameOrPath: unknown): string {
 }
 
 /** The states of an entry that carries an info suffix with an owner. */
-export type EntryState = "c" | "f" | "d";
+type EntryState = "c" | "f" | "d";
 
 /** What an entry's name says about it. */
 export interface EntryInfo {

@@ -53,7 +53,7 @@ export function isBytesSource(data: unknown): data is DeliverData {
     (typeof ReadableStream !== "undefined" && data instanceof ReadableStream);
 }
 
-export async function* chunksOf(
+async function* chunksOf(
   data: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
 ): AsyncIterable<Uint8Array> {
   if (Symbol.asyncIterator in data) {
