@@ -328,6 +328,20 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     };
   },
 
+  // The floor under the drain's memory: the resident memory of a process
+  // that only lists the queue with the runtime's bare call (the library
+  // needs that listing once per round).
+  listrss() {
+    const start = process.memoryUsage().rss;
+    const names = bare.list(`${dir}/new`);
+    const peak = process.memoryUsage().rss;
+    if (names.length !== FILES) throw new Error(`listed ${names.length}`);
+    return Promise.resolve({
+      peakMiB: Math.round(peak / 1048576),
+      startMiB: Math.round(start / 1048576),
+    });
+  },
+
   // consume() with concurrency 1 against 4.
   async concurrency() {
     const out: Record<string, number[]> = { one: [], four: [] };

@@ -48,8 +48,14 @@ export function fromNativeError(
   path: string,
 ): unknown {
   if (err instanceof FileStoreError) return err;
-  if (!(err instanceof Error) || !("code" in err)) return err;
-  const code = String((err as { code: unknown }).code);
+  if (!(err instanceof Error)) return err;
+  // Deno reports a closed file as BadResource, without a code.
+  const code = "code" in err
+    ? String((err as { code: unknown }).code)
+    : err.name === "BadResource"
+    ? "EBADF"
+    : undefined;
+  if (code === undefined) return err;
   const Class = BY_CODE[code] ?? IOError;
   return new Class(`${operation} '${path}' failed: ${code}`, { cause: err });
 }

@@ -77,6 +77,24 @@ async function* chunksOf(
 // How many files a batch delivery keeps open at once.
 export const BATCH_OPEN = 128;
 
+/**
+ * Fsyncs a batch's files: all at once where the backend can run fsyncs off
+ * the main thread (the filesystem then commits them together), one after
+ * another otherwise. Waits for every fsync to settle, so that no file is
+ * closed under one still running, then throws the first failure.
+ */
+export async function syncAll(handles: FileHandle[]): Promise<void> {
+  if (!handles.every((h) => h.syncAsync)) {
+    for (const h of handles) await h.sync();
+    return;
+  }
+  const results = await Promise.allSettled(
+    handles.map(async (h) => await h.syncAsync!()),
+  );
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 export function isBatchFile(file: unknown): file is BatchFile {
   return typeof file === "object" && file !== null && "data" in file &&
     !(file instanceof Uint8Array) && !(Symbol.asyncIterator in file) &&

@@ -188,6 +188,14 @@ export interface FileHandle {
   write(data: Uint8Array): MaybePromise<void>;
   /** Flushes the file's data and metadata to the disk (`fsync`). */
   sync(): MaybePromise<void>;
+  /**
+   * The same fsync, run off the calling thread, so that several can be in
+   * flight at once: a batch delivery issues its files' fsyncs together and
+   * the filesystem can commit them in fewer journal writes. Optional; without
+   * it a batch calls {@linkcode FileHandle.sync} once per file. The caller
+   * waits for it to settle before it closes the file.
+   */
+  syncAsync?(): Promise<void>;
   /** Closes the file. Closing twice is an error of the caller. */
   close(): MaybePromise<void>;
 }

@@ -55,6 +55,7 @@ import {
   isBatchFile,
   isBytesSource,
   partial,
+  syncAll,
   Waiter,
   write,
 } from "./_store_support.ts";
@@ -666,9 +667,7 @@ export class FileStore {
           written.push(entry);
           handles.push(handle!);
         }
-        // The batch's fsyncs together, after all its writes (a backend whose
-        // sync() is asynchronous has them in flight at once).
-        if (sync !== "none") await Promise.all(handles.map((h) => h.sync()));
+        if (sync !== "none") await syncAll(handles);
         while (handles.length) await handles.pop()!.close();
       } catch (err) {
         for (const h of handles) await quietly(() => h.close());

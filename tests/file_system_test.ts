@@ -2,6 +2,7 @@
 // memory backend is trusted only because the real ones pass the same tests.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { FileHandle } from "../mod.ts";
 import {
   AlreadyExistsError,
   FileStoreError,
@@ -98,6 +99,26 @@ for (const backend of backends) {
       await h.write(bytes("x"));
       await h.close();
       assert.equal(text(await fs.readFile(path)), "x");
+    });
+
+    it("syncAsync() runs several fsyncs at once and fails typed on a closed file", async ({ fs, dir }) => {
+      const handles: FileHandle[] = [];
+      for (const name of ["a", "b", "c"]) {
+        const h = await fs.open(`${dir}/${name}`, {
+          write: true,
+          createNew: true,
+        });
+        await h.write(bytes(name));
+        handles.push(h);
+      }
+      assert.ok(handles.every((h) => typeof h.syncAsync === "function"));
+      await Promise.all(handles.map((h) => h.syncAsync!()));
+      for (const h of handles) await h.close();
+      assert.equal(text(await fs.readFile(`${dir}/b`)), "b");
+      await assert.rejects(
+        async () => await handles[0]!.syncAsync!(),
+        FileStoreError,
+      );
     });
 
     it("open() with createNew refuses an existing file", async ({ fs, dir }) => {

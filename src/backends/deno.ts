@@ -95,6 +95,14 @@ class DenoHandle implements FileHandle {
   sync(): void {
     call("fsync", this.path, () => this.file.syncSync());
   }
+  // On Deno's blocking-task threads, for batches: several fsyncs in flight.
+  async syncAsync(): Promise<void> {
+    try {
+      await this.file.sync();
+    } catch (err) {
+      throw fromNativeError(err, "fsync", this.path);
+    }
+  }
 
   close(): void {
     call("close", this.path, () => this.file.close());

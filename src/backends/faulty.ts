@@ -244,6 +244,11 @@ export function faultyFileSystem(
     read: (buffer: Uint8Array) => wrap("read", path, () => h.read(buffer)),
     write: (data: Uint8Array) => wrap("write", path, () => h.write(data)),
     sync: () => wrap("sync", path, () => h.sync()),
+    ...(h.syncAsync && {
+      syncAsync: async () => {
+        await wrap("sync", path, () => h.syncAsync!());
+      },
+    }),
     close: () => wrap("close", path, () => h.close()),
   });
 

@@ -567,6 +567,12 @@ class MemHandle implements FileHandle {
     this.file.durableMtime = this.file.mtime;
   }
 
+  // As the disk backends offer it: settles on a later turn, like a thread's.
+  async syncAsync(): Promise<void> {
+    await undefined;
+    this.sync();
+  }
+
   close(): void {
     this.#check("close", true);
     this.#closed = true;

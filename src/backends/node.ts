@@ -101,6 +101,17 @@ class NodeHandle implements FileHandle {
     call("fsync", this.path, () => fs.fsyncSync(this.fd));
   }
 
+  // On the thread pool, for batches: several fsyncs in flight at once.
+  syncAsync(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      fs.fsync(
+        this.fd,
+        (err) =>
+          err ? reject(fromNativeError(err, "fsync", this.path)) : resolve(),
+      )
+    );
+  }
+
   close(): void {
     call("close", this.path, () => fs.closeSync(this.fd));
   }
