@@ -44,8 +44,13 @@ const median = (xs: number[]): number => {
     : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function exec(cmd: string, args: string[], cwd = root): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, cwd, stderr: "inherit" })
+async function exec(
+  cmd: string,
+  args: string[],
+  cwd = root,
+  env: Record<string, string> = {},
+): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, env, stderr: "inherit" })
     .output();
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
   return new TextDecoder().decode(out.stdout);
@@ -152,10 +157,11 @@ async function bareC(
   mode: string,
   dir: string,
   files: number,
+  runs = RUNS,
 ): Promise<number | undefined> {
   if (!cBinary) return undefined;
   const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
+  for (let r = 0; r < runs; r++) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     for (const area of ["tmp", "new", "cur"]) {
       await Deno.mkdir(`${dir}/${area}`, { recursive: true });
@@ -196,6 +202,144 @@ print(round(n / (t1 - t)), round(n / (t2 - t1)))
   }
 }
 
+// The file queues to beat, where the machine has them (on Debian:
+// apt install golang-go golang-github-emersion-go-maildir-dev python3-dirq).
+// go-maildir delivers with NewDelivery (create in tmp, write, close, link,
+// unlink) and takes with Unseen (a rename per file), Open and Remove;
+// python-dirq's QueueSimple adds (link, unlink) and takes with lock, get and
+// remove. Each prints "deliver/s claim/s".
+const GO_SOURCE = `
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/emersion/go-maildir"
+)
+
+func main() {
+	dir := os.Args[1]
+	n, _ := strconv.Atoi(os.Args[2])
+	size, _ := strconv.Atoi(os.Args[3])
+	data := make([]byte, size)
+	d := maildir.Dir(dir)
+	if err := d.Init(); err != nil {
+		panic(err)
+	}
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		del, err := maildir.NewDelivery(dir)
+		if err != nil {
+			panic(err)
+		}
+		if _, err := del.Write(data); err != nil {
+			panic(err)
+		}
+		if err := del.Close(); err != nil {
+			panic(err)
+		}
+	}
+	t1 := time.Now()
+	keys, err := d.Unseen()
+	if err != nil {
+		panic(err)
+	}
+	for _, k := range keys {
+		f, err := d.Open(k)
+		if err != nil {
+			panic(err)
+		}
+		if b, err := io.ReadAll(f); err != nil || len(b) != size {
+			panic("short read")
+		}
+		f.Close()
+		if err := d.Remove(k); err != nil {
+			panic(err)
+		}
+	}
+	t2 := time.Now()
+	fmt.Printf("%.0f %.0f\\n", float64(n)/t1.Sub(t0).Seconds(), float64(len(keys))/t2.Sub(t1).Seconds())
+}
+`;
+const DIRQ_SOURCE = `
+import sys, time, shutil
+from dirq.QueueSimple import QueueSimple
+d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shutil.rmtree(d, ignore_errors=True)
+q = QueueSimple(d)
+data = b"x" * size
+t = time.perf_counter()
+for i in range(n): q.add(data)
+t1 = time.perf_counter()
+done = 0
+for name in q:
+    if q.lock(name):
+        assert len(q.get(name)) == size
+        q.remove(name)
+        done += 1
+t2 = time.perf_counter()
+assert done == n
+print(round(n / (t1 - t)), round(n / (t2 - t1)))
+`;
+
+type Pair = { deliver: number; claim: number };
+type Rival = { name: string; run: (dir: string) => Promise<Pair> };
+const pair = (out: string): Pair => {
+  const [deliver, claim] = out.trim().split(" ").map(Number);
+  return { deliver: deliver!, claim: claim! };
+};
+const rivals: Rival[] = [];
+try {
+  const goDir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${goDir}/main.go`, GO_SOURCE);
+  await exec("go", ["build", "-o", "gomaildir", "main.go"], goDir, {
+    GO111MODULE: "off",
+    GOPATH: Deno.env.get("GOPATH") ?? "/usr/share/gocode",
+    GOCACHE: `${goDir}/cache`,
+  });
+  rivals.push({
+    name: "go-maildir",
+    run: async (dir) => {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      return pair(
+        await exec(`${goDir}/gomaildir`, [dir, String(FILES), String(SIZE)]),
+      );
+    },
+  });
+} catch {
+  console.error(
+    "bench: no go-maildir (apt install golang-go golang-github-emersion-go-maildir-dev)",
+  );
+}
+for (const python of ["python3", "/usr/bin/python3"]) {
+  const found = await exec(python, ["-c", "import dirq"]).then(
+    () => true,
+    () => false,
+  );
+  if (!found) continue;
+  rivals.push({
+    name: "python-dirq",
+    run: async (dir) =>
+      pair(
+        await exec(python, [
+          "-c",
+          DIRQ_SOURCE,
+          dir,
+          String(FILES),
+          String(SIZE),
+        ]),
+      ),
+  });
+  break;
+}
+if (!rivals.some((r) => r.name === "python-dirq")) {
+  console.error("bench: no python-dirq (apt install python3-dirq)");
+}
+
 const rows: string[][] = [];
 const row = (...cells: (string | number | undefined)[]) =>
   rows.push(cells.map((c) => c === undefined ? "-" : String(c)));
@@ -208,8 +352,86 @@ console.error(
   `bench: ${FILES} files of ${SIZE} bytes, ${RUNS} runs, in ${base}; durable in ${disk}`,
 );
 try {
-  const cDeliver = await bareC("deliver", `${work}/c`, FILES);
-  const cClaim = await bareC("claim", `${work}/c`, FILES);
+  // Head to head, in rounds: each round runs C, the rival queues and the
+  // library under every runtime once (deliver, then claim + read + done), so
+  // that a slow minute of the machine hits them all; the table shows each
+  // one's median over the rounds.
+  const c = { deliver: [] as number[], claim: [] as number[] };
+  const rivalRates = new Map(
+    rivals.map((
+      r,
+    ) => [r.name, { deliver: [] as number[], claim: [] as number[] }]),
+  );
+  const libRates = new Map(
+    runtimes.map(([name]) => [name, {
+      deliver: [] as number[],
+      deliverBare: [] as number[],
+      claim: [] as number[],
+      claimBare: [] as number[],
+    }]),
+  );
+  for (let r = 0; r < RUNS; r++) {
+    console.error(`bench: head to head, round ${r + 1} of ${RUNS}`);
+    const cd = await bareC("deliver", `${work}/c`, FILES, 1);
+    const cc = await bareC("claim", `${work}/c`, FILES, 1);
+    if (cd !== undefined && cc !== undefined) {
+      c.deliver.push(cd);
+      c.claim.push(cc);
+    }
+    for (const rival of rivals) {
+      const got = await rival.run(`${work}/${rival.name}`);
+      rivalRates.get(rival.name)!.deliver.push(got.deliver);
+      rivalRates.get(rival.name)!.claim.push(got.claim);
+    }
+    for (const [name, runtime] of runtimes) {
+      const rates = libRates.get(name)!;
+      const d = await worker(runtime, "deliver", `${work}/${name}`, FILES, 1);
+      rates.deliver.push(d.lib[0]);
+      rates.deliverBare.push(d.bare[0]);
+      const k = await worker(runtime, "claim", `${work}/${name}`, FILES, 1);
+      rates.claim.push(k.lib[0]);
+      rates.claimBare.push(k.bare[0]);
+    }
+  }
+  const cDeliver = c.deliver.length ? median(c.deliver) : undefined;
+  const cClaim = c.claim.length ? median(c.claim) : undefined;
+  for (const [name] of runtimes) {
+    const rates = libRates.get(name)!;
+    const [d, db, k, kb] = [
+      median(rates.deliver),
+      median(rates.deliverBare),
+      median(rates.claim),
+      median(rates.claimBare),
+    ];
+    row(
+      name,
+      "deliver (none)",
+      fmt(d),
+      fmt(db),
+      ratio(d, db),
+      ratio(d, cDeliver),
+    );
+    row(
+      name,
+      "claim + read + done",
+      fmt(k),
+      fmt(kb),
+      ratio(k, kb),
+      ratio(k, cClaim),
+    );
+  }
+  for (const [name, rates] of rivalRates) {
+    const d = median(rates.deliver), k = median(rates.claim);
+    row(name, "deliver", fmt(d), undefined, undefined, ratio(d, cDeliver));
+    row(
+      name,
+      "claim + read + remove",
+      fmt(k),
+      undefined,
+      undefined,
+      ratio(k, cClaim),
+    );
+  }
   const cDurable = await bareC("durable", `${diskWork}/c`, DURABLE);
   const py = await python(`${work}/py`, Math.min(FILES, 20000));
   for (const [name, runtime] of runtimes) {
@@ -232,20 +454,6 @@ try {
       const lib = median(r.lib), raw = median(r.bare);
       row(name, label, fmt(lib), fmt(raw), ratio(lib, raw), ratio(lib, floor));
     };
-    await compared(
-      "deliver",
-      "deliver (none)",
-      `${work}/${name}`,
-      FILES,
-      "deliver",
-    );
-    await compared(
-      "claim",
-      "claim + read + done",
-      `${work}/${name}`,
-      FILES,
-      "claim",
-    );
     await compared(
       "durable",
       "deliver (full), disk",
