@@ -3,10 +3,12 @@
 // in the same process, alternating, and prints the rates as JSON. Runs under
 // Deno (this file) and under Node (compiled against the npm package).
 //
-// Usage: _bench_worker SCENARIO DIR FILES SIZE RUNS
+// Usage: _bench_worker SCENARIO DIR FILES SIZE RUNS [DURABILITY]
+// (FILESTORE_BENCH_FS=node in the environment: the Node backend)
 import * as nodeFs from "node:fs";
 import process from "node:process";
-import { FileStore } from "../mod.ts";
+import { type Durability, FileStore } from "../mod.ts";
+import { nodeFileSystem } from "../src/backends/node.ts";
 
 type Bare = {
   writeNew(path: string, data: Uint8Array): void;
@@ -83,11 +85,26 @@ const bare: Bare = D
     rm: (p) => nodeFs.rmSync(p, { recursive: true, force: true }),
   };
 
-const [scenario, dir, filesArg, sizeArg, runsArg] = process.argv.slice(2);
+const [scenario, dir, filesArg, sizeArg, runsArg, durabilityArg] = process
+  .argv.slice(2);
 const FILES = Number(filesArg ?? 10000);
 const SIZE = Number(sizeArg ?? 1024);
 const RUNS = Number(runsArg ?? 3);
+// The durability of the deliver and claim scenarios (the others set theirs).
+const DURABILITY = (durabilityArg ?? "none") as Durability;
 const data = new Uint8Array(SIZE).fill(120);
+
+// The runtime's own backend, or with FILESTORE_BENCH_FS=node the Node
+// backend (node:fs) under whatever runtime runs this.
+const backend = process.env.FILESTORE_BENCH_FS === "node"
+  ? nodeFileSystem()
+  : undefined;
+function openStore(root: string, durability?: Durability): FileStore {
+  return new FileStore(root, {
+    ...(durability && { durability }),
+    ...(backend && { fs: backend }),
+  });
+}
 
 function fresh(): string {
   bare.rm(dir!);
@@ -120,7 +137,7 @@ async function warmUp(
 ): Promise<void> {
   const WARM = 3000;
   let root = fresh();
-  const store = new FileStore(root, { durability: "none" });
+  const store = openStore(root, "none");
   await store.prepare();
   for (let i = 0; i < WARM; i++) await store.deliver(data);
   if (claims) {
@@ -137,14 +154,14 @@ async function warmUp(
 // FILES deliveries through the library against the same number done by
 // `one` with bare calls, alternating, RUNS times, each in a fresh store.
 async function deliveries(
-  durability: "none" | "full",
+  durability: Durability,
   one: (root: string, i: number) => void,
 ): Promise<Record<string, unknown>> {
   const lib: number[] = [], raw: number[] = [];
   if (durability === "none") await warmUp(one);
   for (let r = 0; r < RUNS; r++) {
     let root = fresh();
-    const store = new FileStore(root, { durability });
+    const store = openStore(root, durability);
     await store.prepare();
     lib.push(rate(
       FILES,
@@ -164,12 +181,14 @@ async function deliveries(
 }
 
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
-  // Delivery of FILES files, durability none, library against bare
-  // create-write-close + rename.
+  // Delivery of FILES files, library against bare create-write-close +
+  // rename (with the fsyncs the durability asks for).
   deliver: () =>
-    deliveries("none", (root, i) => {
-      bare.writeNew(`${root}/tmp/${i}`, data);
+    deliveries(DURABILITY, (root, i) => {
+      if (DURABILITY === "none") bare.writeNew(`${root}/tmp/${i}`, data);
+      else bare.writeSynced(`${root}/tmp/${i}`, data);
       bare.rename(`${root}/tmp/${i}`, `${root}/new/${i}`);
+      if (DURABILITY === "full") bare.syncDir(`${root}/new`);
     }),
 
   // claim + read + done against bare rename + read + unlink.
@@ -185,7 +204,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     for (let r = 0; r < RUNS; r++) {
       let root = fresh();
       fill(root, FILES);
-      const store = new FileStore(root, { durability: "none" });
+      const store = openStore(root, DURABILITY);
       lib.push(rate(
         FILES,
         await timed(async () => {
@@ -206,6 +225,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
             bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
             bare.read(`${root}/cur/${name}`);
             bare.unlink(`${root}/cur/${name}`);
+            // What done() does under "full": fsync the area it changed.
+            if (DURABILITY === "full") bare.syncDir(`${root}/cur`);
           }
         }),
       ));
@@ -226,7 +247,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const single: number[] = [], batched: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       let root = fresh();
-      let store = new FileStore(root, { durability: "full" });
+      let store = openStore(root, "full");
       await store.prepare();
       const few = Math.max(50, Math.floor(FILES / 10));
       single.push(rate(
@@ -236,7 +257,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       ));
       root = fresh();
-      store = new FileStore(root, { durability: "full" });
+      store = openStore(root, "full");
       const batch = Array.from({ length: 100 }, () => data);
       batched.push(rate(
         FILES,
@@ -253,7 +274,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   async list() {
     const root = fresh();
     fill(root, FILES);
-    const store = new FileStore(root);
+    const store = openStore(root);
     const lib: number[] = [], raw: number[] = [], typed: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       lib.push(await timed(() => store.list("new").then(() => {})));
@@ -262,7 +283,11 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     }
     // Heap still held (after a collection) while going through the area:
     // list() holds every path, walk() only the entries in flight.
-    const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+    const g = globalThis as {
+      gc?: () => void;
+      Bun?: { gc(force: boolean): void };
+    };
+    const gc = g.gc ?? (g.Bun ? () => g.Bun!.gc(true) : () => {});
     const held = async (walk: boolean): Promise<number> => {
       gc();
       const base = heap();
@@ -301,7 +326,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const drain = async (waiting: number) => {
       const root = fresh();
       fill(root, waiting);
-      const store = new FileStore(root, { durability: "none" });
+      const store = openStore(root, "none");
       return rate(
         waiting,
         await timed(async () => {
@@ -312,7 +337,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     const deliver = async (waiting: number) => {
       const root = fresh();
       fill(root, waiting);
-      const store = new FileStore(root, { durability: "none" });
+      const store = openStore(root, "none");
       return rate(
         1000,
         await timed(async () => {
@@ -338,7 +363,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   // A consumer draining a queue that another process filled with FILES
   // files: rate and peak resident memory.
   async drain() {
-    const store = new FileStore(dir!, { durability: "none" });
+    const store = openStore(dir!, "none");
     const start = process.memoryUsage().rss;
     let peak = start;
     let handled = 0;
@@ -379,7 +404,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       for (const [key, concurrency] of [["one", 1], ["four", 4]] as const) {
         const root = fresh();
         fill(root, FILES);
-        const store = new FileStore(root, { durability: "none" });
+        const store = openStore(root, "none");
         out[key]!.push(rate(
           FILES,
           await timed(async () => {
@@ -396,12 +421,12 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   // For the multi-process run: deliver FILES files, or consume until the
   // file DIR.done exists and new is empty.
   async produce() {
-    const store = new FileStore(dir!, { durability: "none" });
+    const store = openStore(dir!, "none");
     for (let i = 0; i < FILES; i++) await store.deliver(data);
     return {};
   },
   async consume() {
-    const store = new FileStore(dir!, { durability: "none" });
+    const store = openStore(dir!, "none");
     let handled = 0;
     while (true) {
       // Checked before the round: if the producers had finished and the

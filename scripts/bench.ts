@@ -5,11 +5,14 @@
 // table shows medians. Prints figures; asserts nothing.
 //
 //   deno task bench [--files N] [--size BYTES] [--runs N] [--dir DIR]
-//                   [--disk DIR] [--durable-files N] [--quick]
+//                   [--disk DIR] [--durable-files N] [--durability D] [--quick]
 //
 // --dir is where the CPU-bound scenarios run (default /dev/shm, a tmpfs, if
 // it exists); --disk is a directory on a real disk for the fsync scenarios
-// (default the system's temporary directory).
+// (default the system's temporary directory). --durability (none, file or
+// full; default none) is the library's in the deliver and claim scenarios,
+// whose bare loops then fsync the same way; C and the rival queues never
+// fsync, so they are compared only under none.
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     dir: { type: "string" },
     disk: { type: "string" },
     "durable-files": { type: "string" },
+    durability: { type: "string", default: "none" },
     quick: { type: "boolean", default: false },
   },
 });
@@ -30,6 +34,11 @@ const SIZE = Number(values.size);
 const RUNS = Number(values.runs ?? (quick ? 3 : 5));
 const DURABLE = Number(values["durable-files"] ?? (quick ? 100 : 300));
 const LARGE = quick ? 20000 : 100000;
+const DURABILITY = values.durability;
+if (!["none", "file", "full"].includes(DURABILITY)) {
+  console.error(`bench: --durability must be none, file or full`);
+  Deno.exit(2);
+}
 const shm = await Deno.stat("/dev/shm").then(() => "/dev/shm", () => undefined);
 const base = values.dir ?? shm ?? await Deno.makeTempDir();
 const disk = values.disk ?? Deno.env.get("TMPDIR") ?? "/tmp";
@@ -58,26 +67,38 @@ async function exec(
 
 const nodeWorker = `${root}build/node-test/scripts/_bench_worker.js`;
 const hasNode = await Deno.stat(nodeWorker).then(() => true, () => false);
+// Each runtime with its own backend, and Deno with the Node backend (node:fs
+// under Deno); Node and Bun run the npm build.
+const denoRun = (args: string[], env: Record<string, string> = {}) =>
+  exec(
+    Deno.execPath(),
+    [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      `${root}scripts/_bench_worker.ts`,
+      ...args,
+    ],
+    root,
+    env,
+  );
 const runtimes: [string, (args: string[]) => Promise<string>][] = [
-  [
-    "deno",
-    (args) =>
-      exec(Deno.execPath(), [
-        "run",
-        "-A",
-        "--v8-flags=--expose-gc",
-        `${root}scripts/_bench_worker.ts`,
-        ...args,
-      ]),
-  ],
+  ["deno", (args) => denoRun(args)],
+  ["deno+node:fs", (args) => denoRun(args, { FILESTORE_BENCH_FS: "node" })],
 ];
+const bun = `${root}node_modules/.bin/bun`;
 if (hasNode) {
   runtimes.push([
     "node",
     (args) => exec("node", ["--expose-gc", nodeWorker, ...args]),
   ]);
+  if (await Deno.stat(bun).then(() => true, () => false)) {
+    runtimes.push(["bun", (args) => exec(bun, [nodeWorker, ...args])]);
+  } else console.error("bench: no Bun (run `npm ci`)");
 } else {
-  console.error("bench: no Node build (run `deno task build:npm`); Deno only");
+  console.error(
+    "bench: no Node build (run `deno task build:npm`); Deno only",
+  );
 }
 
 async function worker(
@@ -89,7 +110,14 @@ async function worker(
   // deno-lint-ignore no-explicit-any
 ): Promise<Record<string, any>> {
   return JSON.parse(
-    await runtime([scenario, dir, String(files), String(SIZE), String(runs)]),
+    await runtime([
+      scenario,
+      dir,
+      String(files),
+      String(SIZE),
+      String(runs),
+      DURABILITY,
+    ]),
   );
 }
 
@@ -316,10 +344,11 @@ try {
   );
 }
 for (const python of ["python3", "/usr/bin/python3"]) {
-  const found = await exec(python, ["-c", "import dirq"]).then(
-    () => true,
-    () => false,
-  );
+  const found = await new Deno.Command(python, {
+    args: ["-c", "import dirq"],
+    stdout: "null",
+    stderr: "null",
+  }).output().then((out) => out.success, () => false);
   if (!found) continue;
   rivals.push({
     name: "python-dirq",
@@ -372,13 +401,15 @@ try {
   );
   for (let r = 0; r < RUNS; r++) {
     console.error(`bench: head to head, round ${r + 1} of ${RUNS}`);
-    const cd = await bareC("deliver", `${work}/c`, FILES, 1);
-    const cc = await bareC("claim", `${work}/c`, FILES, 1);
+    // C and the rivals never fsync: compared only under durability none.
+    const none = DURABILITY === "none";
+    const cd = none ? await bareC("deliver", `${work}/c`, FILES, 1) : undefined;
+    const cc = none ? await bareC("claim", `${work}/c`, FILES, 1) : undefined;
     if (cd !== undefined && cc !== undefined) {
       c.deliver.push(cd);
       c.claim.push(cc);
     }
-    for (const rival of rivals) {
+    for (const rival of none ? rivals : []) {
       const got = await rival.run(`${work}/${rival.name}`);
       rivalRates.get(rival.name)!.deliver.push(got.deliver);
       rivalRates.get(rival.name)!.claim.push(got.claim);
@@ -405,7 +436,7 @@ try {
     ];
     row(
       name,
-      "deliver (none)",
+      `deliver (${DURABILITY})`,
       fmt(d),
       fmt(db),
       ratio(d, db),
@@ -420,7 +451,7 @@ try {
       ratio(k, cClaim),
     );
   }
-  for (const [name, rates] of rivalRates) {
+  for (const [name, rates] of DURABILITY === "none" ? rivalRates : []) {
     const d = median(rates.deliver), k = median(rates.claim);
     row(name, "deliver", fmt(d), undefined, undefined, ratio(d, cDeliver));
     row(
