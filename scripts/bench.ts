@@ -170,12 +170,12 @@ int main(int argc,char**argv){
   return 0;
 }
 `;
+const cSource = await Deno.makeTempFile({ suffix: ".c" });
 let cBinary: string | undefined;
 try {
-  const src = await Deno.makeTempFile({ suffix: ".c" });
-  await Deno.writeTextFile(src, C_SOURCE);
-  cBinary = src.replace(/\.c$/, "");
-  await exec("cc", ["-O2", "-pthread", "-o", cBinary, src]);
+  await Deno.writeTextFile(cSource, C_SOURCE);
+  cBinary = cSource.replace(/\.c$/, "");
+  await exec("cc", ["-O2", "-pthread", "-o", cBinary, cSource]);
 } catch {
   cBinary = undefined;
   console.error("bench: no C compiler; the C column stays empty");
@@ -321,8 +321,8 @@ const pair = (out: string): Pair => {
   return { deliver: deliver!, claim: claim! };
 };
 const rivals: Rival[] = [];
+const goDir = await Deno.makeTempDir();
 try {
-  const goDir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${goDir}/main.go`, GO_SOURCE);
   await exec("go", ["build", "-o", "gomaildir", "main.go"], goDir, {
     GO111MODULE: "off",
@@ -662,6 +662,8 @@ try {
   await Deno.remove(`${work}/mp.done`).catch(() => {});
   await Deno.remove(diskWork, { recursive: true }).catch(() => {});
   if (cBinary) await Deno.remove(cBinary).catch(() => {});
+  await Deno.remove(cSource).catch(() => {});
+  await Deno.remove(goDir, { recursive: true }).catch(() => {});
 }
 
 const header = [

@@ -101,7 +101,7 @@ for (const backend of backends) {
       assert.equal(text(await fs.readFile(path)), "x");
     });
 
-    it("syncAsync() runs several fsyncs at once and fails typed on a closed file", async ({ fs, dir }) => {
+    it("syncAsync() settles with several files in flight and fails typed on a closed file", async ({ fs, dir }) => {
       const handles: FileHandle[] = [];
       for (const name of ["a", "b", "c"]) {
         const h = await fs.open(`${dir}/${name}`, {

@@ -95,6 +95,7 @@ class DenoHandle implements FileHandle {
   sync(): void {
     call("fsync", this.path, () => this.file.syncSync());
   }
+
   // On Deno's blocking-task threads, for batches: several fsyncs in flight.
   async syncAsync(): Promise<void> {
     try {
