@@ -284,8 +284,10 @@ export class FileStore {
   /**
    * Walks an area without holding its listing: yields the full path of each
    * file as the directory is read (unsorted, in directory order), so memory
-   * stays flat however many files there are. Files renamed meanwhile may be
-   * missed or seen twice, as with any directory read.
+   * stays flat however many files there are where the runtime reads a
+   * directory in pieces (Node). Deno and Bun read a directory whole, and then
+   * the walk holds what they hold. Files renamed meanwhile may be missed or
+   * seen twice, as with any directory read.
    *
    * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
    * @returns The full paths.
