@@ -248,8 +248,9 @@ class NodeFileSystem implements FileSystem {
   }
 
   *scanDir(path: string): Iterable<DirEntry> {
-    // Entries come from the kernel 256 at a time: flat memory, and faster
-    // than readdirSync's array of Dirents for large directories.
+    // Entries come from the kernel 256 at a time: flat memory under Node
+    // (Bun's and Deno's opendir read the whole directory), and faster than
+    // readdirSync's array of Dirents for large directories.
     const dir = call(
       "scandir",
       path,
