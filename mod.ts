@@ -9,6 +9,7 @@
  *
  * @example A producer and a consumer
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
@@ -16,19 +17,21 @@
  * const store = new FileStore("/jobs", { fs: memoryFileSystem() });
  * await store.prepare();
  * await store.deliver(JSON.stringify({ to: "duck@example.org" }));
+ * const seen: string[] = [];
  * const result = await store.consume(async (claim) => {
- *   console.log(JSON.parse(await claim.text()).to);
+ *   seen.push(JSON.parse(await claim.text()).to);
  * });
- * console.log(result.handled); // 1
+ * assert.equal(result.handled, 1);
+ * assert.deepEqual(seen, ["duck@example.org"]);
  * ```
  *
  * @module
  */
 
-export * from "./src/store.ts";
+export { FileStore } from "./src/store.ts";
 export * from "./src/options.ts";
-export * from "./src/claim.ts";
-export * from "./src/store_file.ts";
+export { Claim, type DoneOptions, type FailResult } from "./src/claim.ts";
+export { StoreFile } from "./src/store_file.ts";
 export * from "./src/errors.ts";
 export * from "./src/file_system.ts";
-export { AREAS, MAX_NAME_BYTES } from "./src/_names.ts";
+export { type Area, AREAS, MAX_NAME_BYTES } from "./src/areas.ts";

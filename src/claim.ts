@@ -5,35 +5,15 @@
  * @module
  */
 
-import {
-  type Context,
-  type Durability,
-  entryPath,
-  fail,
-  makeDeadArea,
-  publish,
-  syncAfter,
-} from "./_context.ts";
-import { type EntryInfo, ownedEntry, waitingEntry } from "./_names.ts";
-import { ClaimLostError, InvalidStateError, NotFoundError } from "./errors.ts";
+import { type Context, entryPath } from "./_context.ts";
+import { entryOf } from "./_entry.ts";
+import { failEntry, lost, returnEntry } from "./_fail.ts";
+import { syncAfter } from "./_sync.ts";
+import { InvalidStateError } from "./errors.ts";
+import type { Durability } from "./options.ts";
 import type { FileStore as _FileStore } from "./store.ts";
 
-/**
- * Options of {@linkcode Claim.done}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const claim = await store.claim();
- * await claim!.done({ keep: true, durability: "full" });
- * console.log((await store.list("cur")).length); // 1
- * ```
- */
+/** Options of {@linkcode Claim.done}. */
 export interface DoneOptions {
   /**
    * Keep the finished file in `cur`, marked finished, instead of removing
@@ -50,22 +30,7 @@ export interface DoneOptions {
   durability?: Durability;
 }
 
-/**
- * What {@linkcode Claim.fail} did with the file.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const claim = await store.claim();
- * const { attempts, dead, path } = await claim!.fail(new Error("not now"));
- * console.log(attempts, dead, path.includes("/new/")); // 1 false true
- * ```
- */
+/** What {@linkcode Claim.fail} did with the file. */
 export interface FailResult {
   /** Failed attempts so far, this one included. */
   readonly attempts: number;
@@ -80,14 +45,23 @@ const CHUNK = 64 * 1024;
 
 type State = "held" | "done" | "released" | "failed";
 
+let make: (
+  ctx: Context,
+  entry: string,
+  name: string,
+  attempts: number,
+  maxAttempts: number,
+) => Claim;
+
 /**
  * A file this consumer holds: no other consumer can claim it until it is
  * finished with {@linkcode Claim.done}, returned with
  * {@linkcode Claim.release} or {@linkcode Claim.fail}, or recovered because
- * its holder died.
+ * its holder died or its lease ran out.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
@@ -95,44 +69,47 @@ type State = "held" | "done" | "released" | "failed";
  * await store.prepare();
  * await store.deliver("job 1", { name: "job-1" });
  * const claim = await store.claim();
- * if (claim) {
- *   console.log(claim.name, await claim.text()); // "job-1" "job 1"
- *   await claim.done();
- * }
+ * assert.ok(claim);
+ * assert.equal(claim.name, "job-1");
+ * assert.equal(await claim.text(), "job 1");
+ * assert.ok(claim.entry.startsWith("job-1~0.c."));
+ * await claim.done();
+ * assert.equal(claim.held, false);
+ * assert.deepEqual(await store.list("cur"), []);
  * ```
  */
 export class Claim {
-  /** The name the file was delivered under. */
-  readonly name: string;
-  /** Failed attempts before this claim. */
-  readonly attempts: number;
-  #ctx: Context;
-  #entry: string;
+  #ctx!: Context;
+  #name = "";
+  #attempts = 0;
+  #entry = "";
   #path: string | undefined;
-  #owner: string;
-  #maxAttempts: number;
+  #maxAttempts = 0;
   #state: State = "held";
 
-  /**
-   * Wraps a claimed entry; use {@linkcode FileStore.claim} instead.
-   *
-   * @param ctx The store's context.
-   * @param entry The entry's name in `cur`.
-   * @param info The parsed entry, with its owner token.
-   * @param maxAttempts Failures before the file becomes a dead letter.
-   */
-  constructor(
-    ctx: Context,
-    entry: string,
-    info: EntryInfo,
-    maxAttempts: number,
-  ) {
-    this.#ctx = ctx;
-    this.name = info.name;
-    this.attempts = info.attempts;
-    this.#entry = entry;
-    this.#owner = info.owner ?? "";
-    this.#maxAttempts = maxAttempts;
+  // Claims come from a store (claim(), claims(), claimed()), never from here.
+  private constructor() {}
+
+  static {
+    make = (ctx, entry, name, attempts, max) => {
+      const claim = new Claim();
+      claim.#ctx = ctx;
+      claim.#entry = entry;
+      claim.#name = name;
+      claim.#attempts = attempts;
+      claim.#maxAttempts = max;
+      return claim;
+    };
+  }
+
+  /** The name the file was delivered under. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Failed attempts before this claim. */
+  get attempts(): number {
+    return this.#attempts;
   }
 
   /** The file's name in `cur`, with the protocol's suffix. */
@@ -158,16 +135,6 @@ export class Claim {
     }
   }
 
-  #lost(err: unknown, operation: string): never {
-    if (err instanceof NotFoundError) {
-      throw new ClaimLostError(
-        `Cannot ${operation} '${this.name}': 'cur/${this.#entry}' is gone (recovered by another process?)`,
-        { cause: err.cause ?? err },
-      );
-    }
-    fail(err, `Cannot ${operation} '${this.name}'`, `cur/${this.#entry}`);
-  }
-
   /**
    * Reads the whole file.
    *
@@ -178,7 +145,7 @@ export class Claim {
     try {
       return await this.#ctx.fs.readFile(this.path);
     } catch (err) {
-      this.#lost(err, "read");
+      lost(err, "read", this.name, this.#entry);
     }
   }
 
@@ -216,7 +183,7 @@ export class Claim {
           }
         } catch (err) {
           try {
-            this.#lost(err, "read");
+            lost(err, "read", this.name, this.#entry);
           } catch (wrapped) {
             controller.error(wrapped);
           }
@@ -240,13 +207,13 @@ export class Claim {
     try {
       await this.#ctx.fs.utime(this.path, now, now);
     } catch (err) {
-      this.#lost(err, "touch");
+      lost(err, "touch", this.name, this.#entry);
     }
   }
 
   /**
    * Finishes the claim: removes the file, or with `keep` leaves it in `cur`
-   * marked finished.
+   * marked finished (one rename).
    *
    * @param options Keep the file, durability.
    * @throws {ClaimLostError} The file left `cur` under this claim.
@@ -257,7 +224,12 @@ export class Claim {
     const ctx = this.#ctx;
     try {
       if (options.keep ?? ctx.keep) {
-        const finished = ownedEntry(this.name, this.attempts, "f", this.#owner);
+        const finished = entryOf(
+          this.name,
+          this.attempts,
+          "f",
+          ctx.names.token(ctx.now()),
+        );
         await ctx.fs.rename(this.path, entryPath(ctx, "cur", finished));
         this.#entry = finished;
         this.#path = undefined;
@@ -265,7 +237,7 @@ export class Claim {
         await ctx.fs.unlink(this.path);
       }
     } catch (err) {
-      this.#lost(err, "finish");
+      lost(err, "finish", this.name, this.#entry);
     }
     this.#state = "done";
     await syncAfter(
@@ -277,22 +249,24 @@ export class Claim {
   }
 
   /**
-   * Returns the file to `new` untouched (its attempt count unchanged), for
-   * another consumer to take.
+   * Returns the file to `new` with its attempt count unchanged, for another
+   * consumer to take: one rename, under a name no other process makes.
    *
    * @throws {ClaimLostError} The file left `cur` under this claim.
-   * @throws {AlreadyExistsError} A file of the same name is waiting in `new`;
-   * the claim stays held.
    */
   async release(): Promise<void> {
     this.#check("release");
-    await this.#return(this.attempts, "release");
+    // Settled once the rename is done, even if the fsync after it fails.
+    await returnEntry(this.#ctx, this.#entry, this, this.attempts, {
+      operation: "release",
+      moved: () => (this.#state = "released"),
+    });
   }
 
   /**
    * Gives up on the file: returns it to `new` with its attempt count raised,
    * or, once `maxAttempts` failures are reached, moves it to the dead-letter
-   * area `dead`.
+   * area `dead`. Either is one rename.
    *
    * @param _reason Why (for the caller's logs; not stored).
    * @returns The new attempt count and where the file went.
@@ -300,59 +274,25 @@ export class Claim {
    */
   async fail(_reason?: unknown): Promise<FailResult> {
     this.#check("fail");
-    const attempts = this.attempts + 1;
-    if (attempts >= this.#maxAttempts) {
-      return { attempts, dead: true, path: await this.#bury(attempts) };
-    }
-    return {
-      attempts,
-      dead: false,
-      path: await this.#return(attempts, "fail"),
-    };
-  }
-
-  async #return(attempts: number, operation: string): Promise<string> {
-    const ctx = this.#ctx;
-    const target = entryPath(ctx, "new", waitingEntry(this.name, attempts));
-    try {
-      await publish(ctx, this.path, target);
-    } catch (err) {
-      this.#lost(err, operation);
-    }
-    // Settled from here on, even if the fsync below fails.
-    this.#state = operation === "release" ? "released" : "failed";
-    ctx.onReturn();
-    await syncAfter(ctx, "new", () => `Did ${operation} '${this.name}'`);
-    return target;
-  }
-
-  async #bury(attempts: number): Promise<string> {
-    const ctx = this.#ctx;
-    const target = entryPath(
-      ctx,
-      "dead",
-      ownedEntry(this.name, attempts, "d", this.#owner),
-    );
-    try {
-      try {
-        await ctx.fs.rename(this.path, target);
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        // Either the dead-letter area does not exist yet, or the claim is
-        // gone: make the area, then try once more to tell which.
-        await makeDeadArea(ctx);
-        await ctx.fs.rename(this.path, target);
-      }
-    } catch (err) {
-      this.#lost(err, "fail");
-    }
-    this.#state = "failed";
-    await syncAfter(ctx, "dead", () => `Did fail '${this.name}'`);
-    return target;
+    return await failEntry(this.#ctx, this.#entry, this, this.#maxAttempts, {
+      operation: "fail",
+      moved: () => (this.#state = "failed"),
+    });
   }
 
   /** Releases the claim if it is still held (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#state === "held") await this.release();
   }
+}
+
+/** Wraps a claimed entry in a {@linkcode Claim}. */
+export function newClaim(
+  ctx: Context,
+  entry: string,
+  name: string,
+  attempts: number,
+  maxAttempts: number,
+): Claim {
+  return make(ctx, entry, name, attempts, maxAttempts);
 }

@@ -15,17 +15,7 @@
  * @module
  */
 
-/**
- * A value, or a Promise of it.
- *
- * @example
- * ```ts
- * import type { MaybePromise } from "@filestore/filestore";
- * const now: MaybePromise<number> = Date.now();
- * const later: MaybePromise<number> = Promise.resolve(Date.now());
- * console.log(await now <= await later); // true
- * ```
- */
+/** A value, or a Promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
@@ -33,9 +23,10 @@ export type MaybePromise<T> = T | Promise<T>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  * const { hardLinks, syncDirectory, watch } = memoryFileSystem({ hardLinks: false }).capabilities;
- * console.log(hardLinks, syncDirectory, watch); // false true true
+ * assert.deepEqual([hardLinks, syncDirectory, watch], [false, true, true]);
  * ```
  */
 export interface FileSystemCapabilities {
@@ -59,11 +50,13 @@ export interface FileSystemCapabilities {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  * const fs = memoryFileSystem();
  * fs.writeNewFile("/f", new Uint8Array(3));
  * const info = fs.stat("/f");
- * console.log(info.isFile, info.size, info.links); // true 3 1
+ * assert.deepEqual([info.isFile, info.size, info.links], [true, 3, 1]);
+ * assert.ok(info.ctime >= info.mtime);
  * ```
  */
 export interface FileInfo {
@@ -77,8 +70,14 @@ export interface FileInfo {
   readonly size: number;
   /** Number of hard links (names) of the file. */
   readonly links: number;
-  /** Last modification, in milliseconds since the epoch. */
+  /** Last modification, in milliseconds since the epoch (anyone may set it). */
   readonly mtime: number;
+  /**
+   * Last change of the data or the metadata (a write, a rename, a touch), in
+   * milliseconds since the epoch. Set by the system, never by a caller: ages
+   * count it where an mtime may lie.
+   */
+  readonly ctime: number;
 }
 
 /**
@@ -86,10 +85,11 @@ export interface FileInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  * const fs = memoryFileSystem();
  * fs.mkdir("/d");
- * console.log(fs.readDir("/").map((e) => [e.name, e.isDirectory])); // [["d", true]]
+ * assert.deepEqual(fs.readDir("/").map((e) => [e.name, e.isDirectory]), [["d", true]]);
  * ```
  */
 export interface DirEntry {
@@ -108,11 +108,14 @@ export interface DirEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { AlreadyExistsError } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  * const fs = memoryFileSystem();
  * const handle = fs.open("/new-file", { write: true, createNew: true });
  * handle.write(new TextEncoder().encode("x"));
  * handle.close();
+ * assert.throws(() => fs.open("/new-file", { write: true, createNew: true }), AlreadyExistsError);
  * ```
  */
 export interface OpenOptions {
@@ -160,6 +163,7 @@ export interface OpenOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  * const fs = memoryFileSystem();
  * fs.writeNewFile("/f", new TextEncoder().encode("hello"));
@@ -167,7 +171,7 @@ export interface OpenOptions {
  * const buffer = new Uint8Array(16);
  * const n = await handle.read(buffer);
  * await handle.close();
- * console.log(new TextDecoder().decode(buffer.subarray(0, n))); // "hello"
+ * assert.equal(new TextDecoder().decode(buffer.subarray(0, n)), "hello");
  * ```
  */
 export interface FileHandle {
@@ -202,21 +206,24 @@ export interface FileHandle {
 
 /**
  * The operations the store needs. See each method for its contract; the
- * contract test suite in `tests/` checks every backend against it.
+ * contract test suite, `testFileSystem()` of `./testing`, checks a backend
+ * against it.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore, type FileSystem } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
- * // A backend that logs every rename, wrapping another.
+ * // A backend that records every rename, wrapping another.
  * const inner = memoryFileSystem();
+ * const renames: string[] = [];
  * const logged = new Proxy(inner, {
  *   get(target, key) {
  *     const value = Reflect.get(target, key);
  *     if (key === "rename") {
  *       return (from: string, to: string) => {
- *         console.log("rename", from, to);
+ *         renames.push(`${from} -> ${to}`);
  *         return target.rename(from, to);
  *       };
  *     }
@@ -225,8 +232,10 @@ export interface FileHandle {
  * }) as FileSystem;
  * const store = new FileStore("/s", { fs: logged });
  * await store.prepare();
- * await store.deliver("x");
- * await store.claim(); // logs the rename into cur
+ * await store.deliver("x", { name: "x" }); // an explicit name: link, unlink
+ * await store.claim(); // one rename into cur
+ * assert.equal(renames.length, 1);
+ * assert.match(renames[0]!, /^\/s\/new\/x -> \/s\/cur\/x~0\.c\./);
  * ```
  */
 export interface FileSystem {
@@ -236,6 +245,16 @@ export interface FileSystem {
   readonly pid: number;
   /** The name of this host, recorded in generated names and claims. */
   readonly hostname: string;
+  /**
+   * What makes `pid` and {@linkcode FileSystem.processAlive} mean the same
+   * process: on Linux the boot id and the pid namespace. Claims carry a tag
+   * of the host name and this scope; a claim whose tag differs (another
+   * host, another boot, another container) is never judged by whether its
+   * pid is alive, only by its age. Optional: without it the host name alone
+   * is the scope, which is right only where no two pid namespaces share a
+   * host name and a store.
+   */
+  readonly processScope?: string | undefined;
   /**
    * Whether a process of this host is alive.
    *
@@ -368,4 +387,26 @@ export interface FileSystem {
    * @returns One `undefined` per batch of changes.
    */
   watch?(path: string, signal: AbortSignal): AsyncIterable<void>;
+}
+
+/**
+ * Options of the backends for real disks, `denoFileSystem()` and
+ * `nodeFileSystem()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nodeFileSystem } from "@filestore/filestore/node";
+ * const fs = nodeFileSystem({ hardLinks: false }); // a share without hard links
+ * assert.equal(fs.capabilities.hardLinks, false);
+ * ```
+ */
+export interface DiskFileSystemOptions {
+  /**
+   * Declare hard links as unsupported, for filesystems without them (FAT,
+   * some network shares).
+   *
+   * @default {true}
+   */
+  hardLinks?: boolean;
 }

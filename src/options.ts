@@ -4,31 +4,21 @@
  * @module
  */
 
-import type { Durability } from "./_context.ts";
-import type { Area } from "./_names.ts";
 import type { Claim } from "./claim.ts";
 import type { FileSystem } from "./file_system.ts";
 import type { FileStore as _FileStore } from "./store.ts";
 
-export type { Area, Durability };
+/**
+ * How much a store does to make a change survive a power cut: `"full"`
+ * fsyncs each file and the directories it enters, `"file"` fsyncs the file's
+ * data only (an acknowledged delivery may then survive only in `tmp`),
+ * `"none"` fsyncs nothing (a power cut may leave empty files visible in
+ * `new`).
+ */
+export type Durability = "full" | "file" | "none";
 
 /**
  * Options of the {@linkcode FileStore} constructor.
- *
- * @example
- * ```ts
- * import { FileStore, type FileStoreOptions } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const options: FileStoreOptions = {
- *   fs: memoryFileSystem(),
- *   durability: "none",
- *   maxAttempts: 3,
- *   keep: true,
- * };
- * const store = new FileStore("/s", options);
- * await store.prepare();
- * ```
  */
 export interface FileStoreOptions {
   /**
@@ -70,36 +60,11 @@ export interface FileStoreOptions {
 
 /**
  * Options of {@linkcode FileStore.create}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * const f = await store.create("log", "a"); // append, creating if missing
- * await f.write("line\n");
- * await f.close();
- * ```
  */
 export type CreateMode = "w" | "a" | "x";
 
 /**
  * Options of {@linkcode FileStore.move} and {@linkcode FileStore.copy}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("one", { name: "x" });
- * await store.move("x", "new", "cur");
- * await store.deliver("two", { name: "x" });
- * await store.move("x", "new", "cur", { overwrite: true });
- * ```
  */
 export interface MoveOptions {
   /**
@@ -112,21 +77,6 @@ export interface MoveOptions {
 
 /**
  * The data {@linkcode FileStore.deliver} accepts.
- *
- * @example
- * ```ts
- * import { type DeliverData, FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * async function* chunks(): AsyncIterable<Uint8Array> {
- *   yield new TextEncoder().encode("streamed ");
- *   yield new TextEncoder().encode("in parts");
- * }
- * const data: DeliverData[] = ["text", new Uint8Array([1, 2]), chunks()];
- * for (const d of data) await store.deliver(d);
- * ```
  */
 export type DeliverData =
   | string
@@ -136,17 +86,6 @@ export type DeliverData =
 
 /**
  * Options of {@linkcode FileStore.deliver}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * const name = await store.deliver("payload", { name: "job-1", durability: "file" });
- * console.log(name); // "job-1"
- * ```
  */
 export interface DeliverOptions {
   /**
@@ -166,16 +105,6 @@ export interface DeliverOptions {
 
 /**
  * One file of {@linkcode FileStore.deliverMany}, with an explicit name.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliverMany([{ data: "a", name: "first" }, { data: "b" }]);
- * ```
  */
 export interface BatchFile {
   /** The content. */
@@ -190,19 +119,6 @@ export interface BatchFile {
 
 /**
  * Options of {@linkcode FileStore.deliverMany}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliverMany(["a", "b", "c"], {
- *   durability: "full",
- *   onProgress: (done, total) => console.log(`${done}/${total}`),
- * });
- * ```
  */
 export interface DeliverManyOptions {
   /**
@@ -221,18 +137,6 @@ export interface DeliverManyOptions {
 
 /**
  * Options of {@linkcode FileStore.claim} and {@linkcode FileStore.claims}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const claim = await store.claim({ maxAttempts: 1 });
- * console.log((await claim!.fail()).dead); // true
- * ```
  */
 export interface ClaimOptions {
   /**
@@ -246,19 +150,6 @@ export interface ClaimOptions {
 
 /**
  * Options of {@linkcode FileStore.claims}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * for await (const claim of store.claims({ watch: false, pollInterval: 500 })) {
- *   await claim.done();
- * }
- * ```
  */
 export interface ClaimsOptions extends ClaimOptions {
   /**
@@ -284,20 +175,6 @@ export interface ClaimsOptions extends ClaimOptions {
 
 /**
  * Options of {@linkcode FileStore.consume}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const stop = new AbortController();
- * await store.consume(async (claim) => {
- *   console.log(await claim.text());
- * }, { concurrency: 2, maxAttempts: 3, signal: stop.signal, onError: console.error });
- * ```
  */
 export interface ConsumeOptions extends ClaimsOptions {
   /**
@@ -317,18 +194,6 @@ export interface ConsumeOptions extends ClaimsOptions {
 
 /**
  * What {@linkcode FileStore.consume} did.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const { handled, failed, dead, lost, settled } = await store.consume(() => {});
- * console.log(handled, failed, dead, lost, settled); // 1 0 0 0 0
- * ```
  */
 export interface ConsumeResult {
   /** Files whose handler resolved and which were finished. */
@@ -345,17 +210,6 @@ export interface ConsumeResult {
 
 /**
  * Options of {@linkcode FileStore.clean}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * const removed = await store.clean({ olderThan: 60 * 60_000 }); // an hour
- * console.log(removed); // []
- * ```
  */
 export interface CleanOptions {
   /**
@@ -374,17 +228,6 @@ export interface CleanOptions {
 
 /**
  * Options of {@linkcode FileStore.recover}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * const recovered = await store.recover({ olderThan: 5 * 60_000 });
- * console.log(recovered); // []
- * ```
  */
 export interface RecoverOptions {
   /**
@@ -404,39 +247,26 @@ export interface RecoverOptions {
 
 /**
  * Counts of one area, from {@linkcode FileStore.stats}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * await store.deliver("x");
- * const { count, oldestAge } = (await store.stats()).new;
- * console.log(count, oldestAge !== null); // 1 true
- * ```
  */
 export interface AreaStats {
   /** Files in the area (in `tmp`, the store's own temporaries included). */
   count: number;
-  /** Age of the least recently modified file, in milliseconds; `null` if none. */
+  /**
+   * Entries the queue does not take: symbolic links, directories, devices,
+   * dotfiles (outside `tmp`), names that are not UTF-8, and names in `new`
+   * too long to claim. Only another tool can put them there; they stay where
+   * they are, for an operator to see.
+   */
+  ignored: number;
+  /**
+   * Age of the file least recently touched (the later of its mtime and
+   * ctime), in milliseconds; `null` if none.
+   */
   oldestAge: number | null;
 }
 
 /**
  * What {@linkcode FileStore.stats} reports, per area.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const store = new FileStore("/s", { fs: memoryFileSystem() });
- * await store.prepare();
- * const stats = await store.stats();
- * console.log(stats.cur.claimed, stats.dead.count); // 0 0
- * ```
  */
 export interface StoreStats {
   /** Files being written. */

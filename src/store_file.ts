@@ -5,10 +5,14 @@
  * @module
  */
 
-import { type Context, fail, quietly, toBytes } from "./_context.ts";
+import type { Context } from "./_context.ts";
+import { quietly, rethrow } from "./_rethrow.ts";
+import { toBytes } from "./_write.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { FileHandle } from "./file_system.ts";
 import type { FileStore as _FileStore } from "./store.ts";
+
+let make: (ctx: Context, name: string, handle: FileHandle) => StoreFile;
 
 /**
  * A file open for writing in `tmp`. Write to it, close it, then `move()` it
@@ -16,6 +20,7 @@ import type { FileStore as _FileStore } from "./store.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
@@ -26,28 +31,37 @@ import type { FileStore as _FileStore } from "./store.ts";
  *   await f.write("Die Ente bleibt draussen!");
  * } // closed here
  * await store.move("a-file", "tmp", "new");
+ * assert.deepEqual(await store.list("new"), ["/s/new/a-file"]);
  * ```
  */
 export class StoreFile {
-  /** The file's name. */
-  readonly name: string;
-  /** The file's full path, in `tmp`. */
-  readonly path: string;
-  #ctx: Context;
+  #ctx!: Context;
+  #name = "";
+  #path = "";
   #handle: FileHandle | undefined;
 
-  /**
-   * Wraps an open handle; use {@linkcode FileStore.create} instead.
-   *
-   * @param ctx The store's context.
-   * @param name The file's name.
-   * @param handle The open handle.
-   */
-  constructor(ctx: Context, name: string, handle: FileHandle) {
-    this.#ctx = ctx;
-    this.name = name;
-    this.path = `${ctx.dir}/tmp/${name}`;
-    this.#handle = handle;
+  // Files come from FileStore.create(), never from here.
+  private constructor() {}
+
+  static {
+    make = (ctx, name, handle) => {
+      const file = new StoreFile();
+      file.#ctx = ctx;
+      file.#name = name;
+      file.#path = `${ctx.dir}/tmp/${name}`;
+      file.#handle = handle;
+      return file;
+    };
+  }
+
+  /** The file's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The file's full path, in `tmp`. */
+  get path(): string {
+    return this.#path;
   }
 
   /** Whether the file is closed. */
@@ -68,7 +82,7 @@ export class StoreFile {
     try {
       await handle.write(bytes);
     } catch (err) {
-      fail(err, `Cannot write '${this.name}' in 'tmp'`, `tmp/${this.name}`);
+      rethrow(err, `Cannot write '${this.name}' in 'tmp'`, `tmp/${this.name}`);
     }
   }
 
@@ -87,12 +101,12 @@ export class StoreFile {
       if (this.#ctx.durability !== "none") await handle.sync();
     } catch (err) {
       await quietly(() => handle.close());
-      fail(err, `Cannot close '${this.name}' in 'tmp'`, `tmp/${this.name}`);
+      rethrow(err, `Cannot close '${this.name}' in 'tmp'`, `tmp/${this.name}`);
     }
     try {
       await handle.close();
     } catch (err) {
-      fail(err, `Cannot close '${this.name}' in 'tmp'`, `tmp/${this.name}`);
+      rethrow(err, `Cannot close '${this.name}' in 'tmp'`, `tmp/${this.name}`);
     }
   }
 
@@ -109,4 +123,13 @@ export class StoreFile {
     }
     return this.#handle;
   }
+}
+
+/** Wraps a handle open in `tmp` in a {@linkcode StoreFile}. */
+export function newStoreFile(
+  ctx: Context,
+  name: string,
+  handle: FileHandle,
+): StoreFile {
+  return make(ctx, name, handle);
 }

@@ -24,9 +24,15 @@
  * @module
  */
 
-import { fromNativeError, processRuns } from "../_native.ts";
+import {
+  call,
+  fromNativeError,
+  type ProcessView,
+  processView,
+} from "./_native.ts";
 import type {
   DirEntry,
+  DiskFileSystemOptions,
   FileHandle,
   FileInfo,
   FileSystem,
@@ -34,33 +40,8 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/**
- * Options of {@linkcode denoFileSystem}.
- *
- * @example
- * ```ts
- * import { denoFileSystem } from "@filestore/filestore/deno";
- * const fs = denoFileSystem({ hardLinks: false }); // a share without hard links
- * console.log(fs.capabilities.hardLinks); // false
- * ```
- */
-export interface DenoFileSystemOptions {
-  /**
-   * Declare hard links as unsupported, for filesystems without them (FAT,
-   * some network shares).
-   *
-   * @default {true}
-   */
-  hardLinks?: boolean;
-}
-
-function call<T>(operation: string, path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromNativeError(err, operation, path);
-  }
-}
+/** Options of {@linkcode denoFileSystem}. */
+export type DenoFileSystemOptions = DiskFileSystemOptions;
 
 function toInfo(s: Deno.FileInfo): FileInfo {
   return {
@@ -70,6 +51,7 @@ function toInfo(s: Deno.FileInfo): FileInfo {
     size: s.size,
     links: s.nlink ?? 1,
     mtime: s.mtime?.getTime() ?? 0,
+    ctime: s.ctime?.getTime() ?? s.mtime?.getTime() ?? 0,
   };
 }
 
@@ -122,7 +104,9 @@ class DenoFileSystem implements FileSystem {
   readonly capabilities: FileSystemCapabilities;
   readonly pid: number = Deno.pid;
   readonly hostname: string;
-  readonly #knowsHost: boolean;
+  readonly processScope: string | undefined;
+  // On Linux, /proc: the scope of pids, and liveness.
+  readonly #processes: ProcessView | undefined;
 
   constructor(options: DenoFileSystemOptions) {
     this.capabilities = {
@@ -132,18 +116,19 @@ class DenoFileSystem implements FileSystem {
     };
     const host = readHostname();
     this.hostname = host ?? "localhost";
-    this.#knowsHost = host !== undefined;
+    // Without the host name, pids cannot be placed: no liveness at all.
+    if (host !== undefined && Deno.build.os === "linux") {
+      this.#processes = processView({
+        text: (path) => Deno.readTextFileSync(path),
+        link: (path) => Deno.readLinkSync(path),
+        missing: (err) => err instanceof Deno.errors.NotFound,
+      }, this.pid);
+    }
+    this.processScope = this.#processes?.scope;
   }
 
   processAlive(pid: number): boolean | undefined {
-    if (!this.#knowsHost || Deno.build.os !== "linux") return undefined;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    } catch (err) {
-      return err instanceof Deno.errors.NotFound ? false : undefined;
-    }
-    return processRuns(stat);
+    return this.#processes?.alive(pid);
   }
 
   open(path: string, options: OpenOptions): FileHandle {

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { fromNativeError } from "../_native.ts";
+import { fromNativeError } from "./_native.ts";
 import type {
   DirEntry,
   FileHandle,
@@ -59,6 +59,14 @@ export interface MemoryFileSystemOptions {
    */
   hostname?: string;
   /**
+   * The scope of its pids this filesystem reports (`processScope`): views
+   * made by `share()` with another scope stand for processes of another
+   * container.
+   *
+   * @default {"memory"}
+   */
+  processScope?: string;
+  /**
    * Answers whether a process of this host is alive; the default knows only
    * that its own `pid` is.
    *
@@ -90,6 +98,7 @@ class MemFile {
   data: Uint8Array = new Uint8Array(0);
   size = 0;
   mtime: number = Date.now();
+  ctime: number = this.mtime;
   durable: Uint8Array = new Uint8Array(0);
   durableMtime: number = this.mtime;
   bytes(): Uint8Array {
@@ -100,15 +109,17 @@ class MemFile {
 class MemSymlink {
   constructor(readonly target: string) {}
   mtime: number = Date.now();
+  ctime: number = this.mtime;
 }
 
 class MemDir {
   entries: Map<string, Node> = new Map();
   durable: Map<string, Node> = new Map();
   mtime: number = Date.now();
+  ctime: number = this.mtime;
   watchers: Set<() => void> = new Set();
   changed(): void {
-    this.mtime = Date.now();
+    this.mtime = this.ctime = Date.now();
     for (const notify of this.watchers) notify();
   }
 }
@@ -148,6 +159,7 @@ export class MemoryFileSystem implements FileSystem {
   readonly pid: number;
   /** The host name this filesystem reports. */
   readonly hostname: string;
+  readonly processScope: string;
   #state: State;
   #alive: ((pid: number) => boolean | undefined) | undefined;
   #options: MemoryFileSystemOptions;
@@ -166,6 +178,7 @@ export class MemoryFileSystem implements FileSystem {
     };
     this.pid = options.pid ?? 1;
     this.hostname = options.hostname ?? "memory";
+    this.processScope = options.processScope ?? "memory";
     this.#alive = options.processAlive;
     this.#state = { root: new MemDir() };
   }
@@ -307,11 +320,12 @@ export class MemoryFileSystem implements FileSystem {
   open(path: string, options: OpenOptions): FileHandle {
     const [dir, name] = this.#parent(path, "open");
     let node = dir.entries.get(name);
-    if (node instanceof MemSymlink) node = this.#lookup(path, "open");
-    const writing = !!(options.write || options.append);
+    // O_CREAT | O_EXCL refuses any name, a dangling symbolic link too.
     if (node !== undefined && options.createNew) {
       throw this.#error("EEXIST", "open", path);
     }
+    if (node instanceof MemSymlink) node = this.#lookup(path, "open");
+    const writing = !!(options.write || options.append);
     if (node === undefined) {
       if (!(options.create || options.createNew)) {
         throw this.#error("ENOENT", "open", path);
@@ -325,9 +339,10 @@ export class MemoryFileSystem implements FileSystem {
       throw this.#error("EISDIR", "read", path);
     }
     const file = node as MemFile;
-    if (options.truncate && writing) {
+    if (options.truncate) {
+      // Linux truncates with O_TRUNC whatever the access mode.
       file.size = 0;
-      file.mtime = Date.now();
+      file.mtime = file.ctime = Date.now();
     }
     return new MemHandle(file, path, !!options.read, writing, !!options.append);
   }
@@ -366,9 +381,13 @@ export class MemoryFileSystem implements FileSystem {
     if (node instanceof MemDir && this.#contains(node, toDir)) {
       throw this.#error("EINVAL", "rename", to);
     }
-    if (existing instanceof MemFile) existing.links--;
+    if (existing instanceof MemFile) {
+      existing.links--;
+      existing.ctime = Date.now();
+    }
     fromDir.entries.delete(fromName);
     toDir.entries.set(toName, node);
+    node.ctime = Date.now();
     fromDir.changed();
     if (toDir !== fromDir) toDir.changed();
   }
@@ -389,6 +408,7 @@ export class MemoryFileSystem implements FileSystem {
     const [toDir, toName] = this.#parent(to, "link");
     if (toDir.entries.has(toName)) throw this.#error("EEXIST", "link", to);
     if (node instanceof MemFile) node.links++;
+    node.ctime = Date.now();
     toDir.entries.set(toName, node);
     toDir.changed();
   }
@@ -399,6 +419,7 @@ export class MemoryFileSystem implements FileSystem {
     if (node === undefined) throw this.#error("ENOENT", "unlink", path);
     if (node instanceof MemDir) throw this.#error("EISDIR", "unlink", path);
     if (node instanceof MemFile) node.links--;
+    node.ctime = Date.now();
     dir.entries.delete(name);
     dir.changed();
   }
@@ -417,7 +438,15 @@ export class MemoryFileSystem implements FileSystem {
         }
         if (node === undefined) this.mkdir(current);
         else if (!(node instanceof MemDir)) {
-          throw this.#error("ENOTDIR", "mkdir", path);
+          // As Linux says it: the path itself is taken, or a parent is no
+          // directory.
+          throw this.#error(
+            current.length === ("/" + parts.join("/")).length
+              ? "EEXIST"
+              : "ENOTDIR",
+            "mkdir",
+            path,
+          );
         }
       }
       return;
@@ -455,6 +484,7 @@ export class MemoryFileSystem implements FileSystem {
       size: node instanceof MemFile ? node.size : 0,
       links: node instanceof MemFile ? node.links : 1,
       mtime: node.mtime,
+      ctime: node.ctime,
     };
   }
 
@@ -469,11 +499,12 @@ export class MemoryFileSystem implements FileSystem {
   utime(path: string, _atime: number, mtime: number): void {
     const node = this.#lookup(path, "utime");
     node.mtime = mtime;
+    node.ctime = Date.now();
   }
 
   syncDirectory(path: string): void {
-    const node = this.#lookup(path, "fsync");
-    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "fsync", path);
+    // An fsync of a file opened as a directory works, as on Linux.
+    this.#lookup(path, "fsync");
     // A journal commit: every metadata change made so far becomes durable,
     // in every directory, as one atomic step.
     const commit = (dir: MemDir): void => {
@@ -558,7 +589,7 @@ class MemHandle implements FileHandle {
     file.data.set(data, this.#position);
     this.#position = end;
     if (end > file.size) file.size = end;
-    file.mtime = Date.now();
+    file.mtime = file.ctime = Date.now();
   }
 
   sync(): void {
@@ -607,4 +638,4 @@ export {
   type FaultPlan,
   type FaultyFileSystem,
   faultyFileSystem,
-} from "./faulty.ts";
+} from "../testing/faulty.ts";

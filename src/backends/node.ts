@@ -23,9 +23,16 @@
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
-import { fromNativeError, processRuns, readAll } from "../_native.ts";
+import {
+  call,
+  fromNativeError,
+  type ProcessView,
+  processView,
+  readAll,
+} from "./_native.ts";
 import type {
   DirEntry,
+  DiskFileSystemOptions,
   FileHandle,
   FileInfo,
   FileSystem,
@@ -33,35 +40,10 @@ import type {
   OpenOptions,
 } from "../file_system.ts";
 
-/**
- * Options of {@linkcode nodeFileSystem}.
- *
- * @example
- * ```ts
- * import { nodeFileSystem } from "@filestore/filestore/node";
- * const fs = nodeFileSystem({ hardLinks: false }); // a share without hard links
- * console.log(fs.capabilities.hardLinks); // false
- * ```
- */
-export interface NodeFileSystemOptions {
-  /**
-   * Declare hard links as unsupported, for filesystems without them (FAT,
-   * some network shares).
-   *
-   * @default {true}
-   */
-  hardLinks?: boolean;
-}
+/** Options of {@linkcode nodeFileSystem}. */
+export type NodeFileSystemOptions = DiskFileSystemOptions;
 
 const C = fs.constants;
-
-function call<T>(operation: string, path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromNativeError(err, operation, path);
-  }
-}
 
 function toInfo(s: fs.Stats): FileInfo {
   return {
@@ -71,6 +53,7 @@ function toInfo(s: fs.Stats): FileInfo {
     size: s.size,
     links: s.nlink,
     mtime: s.mtimeMs,
+    ctime: s.ctimeMs,
   };
 }
 
@@ -122,26 +105,28 @@ class NodeFileSystem implements FileSystem {
   readonly pid: number = process.pid;
   readonly hostname: string = hostname();
 
+  readonly processScope: string | undefined;
+  // On Linux, /proc: the scope of pids, and liveness without signals.
+  readonly #processes: ProcessView | undefined;
+
   constructor(options: NodeFileSystemOptions) {
     this.capabilities = {
       hardLinks: options.hardLinks ?? true,
       syncDirectory: process.platform !== "win32",
       watch: true,
     };
+    if (process.platform === "linux") {
+      this.#processes = processView({
+        text: (path) => fs.readFileSync(path, "utf8"),
+        link: (path) => fs.readlinkSync(path),
+        missing: (err) => (err as { code?: unknown }).code === "ENOENT",
+      }, this.pid);
+    }
+    this.processScope = this.#processes?.scope;
   }
 
   processAlive(pid: number): boolean | undefined {
-    if (process.platform === "linux") {
-      let stat: string;
-      try {
-        stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch (err) {
-        return (err as { code?: unknown }).code === "ENOENT"
-          ? false
-          : undefined;
-      }
-      return processRuns(stat);
-    }
+    if (this.#processes) return this.#processes.alive(pid);
     try {
       process.kill(pid, 0);
       return true;

@@ -8,8 +8,7 @@
 
 import type { MaybePromise } from "../file_system.ts";
 import type { FileSystem } from "../file_system.ts";
-import { chunksFrom, fail } from "../_context.ts";
-import { defaultFileSystem } from "../_default_fs.ts";
+import { defaultFileSystem } from "../default_file_system.ts";
 import { FileStoreError, NotAFileError } from "../errors.ts";
 import type { Claim } from "../claim.ts";
 import type { StoreStats } from "../options.ts";
@@ -326,7 +325,7 @@ async function deliver(
       try {
         info = await fs.stat(file);
       } catch (err) {
-        fail(err, `Cannot deliver '${file}'`, file);
+        throw withMessage(err, `Cannot deliver '${file}'`);
       }
       if (!info.isFile) {
         throw new NotAFileError(
@@ -363,10 +362,26 @@ async function* readChunks(
 ): AsyncIterable<Uint8Array> {
   const handle = await fs.open(path, { read: true });
   try {
-    yield* chunksFrom(handle);
+    while (true) {
+      const buffer = new Uint8Array(64 * 1024);
+      const n = await handle.read(buffer);
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
   } finally {
     await handle.close();
   }
+}
+
+// The backend's error, with a message that names what the command did.
+function withMessage(err: unknown, what: string): unknown {
+  if (!(err instanceof FileStoreError)) return err;
+  const Class = err.constructor as new (
+    message: string,
+    options: { cause: unknown },
+  ) => FileStoreError;
+  const why = err.code === "NOT_FOUND" ? "it does not exist" : err.message;
+  return new Class(`${what}: ${why}`, { cause: err.cause ?? err });
 }
 
 async function consume(

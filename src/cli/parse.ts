@@ -6,7 +6,8 @@
  */
 
 import { parseArgs as parse } from "node:util";
-import type { Area, Durability } from "../options.ts";
+import type { Area } from "../areas.ts";
+import type { Durability } from "../options.ts";
 
 /** Options every store command takes. */
 export interface CommonOptions {

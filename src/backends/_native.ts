@@ -1,7 +1,7 @@
-// What the Deno and Node backends share: the one table that turns a native
-// filesystem failure into a filestore error, reading Linux process state,
-// and reading a whole file with few calls.
-// Both runtimes put the POSIX error name in `code`.
+// What the Deno and Node backends share: their options, the one table that
+// turns a native filesystem failure into a filestore error, the process
+// scope and process state read from Linux's /proc, and reading a whole file
+// with few calls. Both runtimes put the POSIX error name in `code`.
 import {
   AlreadyExistsError,
   DirectoryNotEmptyError,
@@ -14,7 +14,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   TooManyOpenFilesError,
-} from "./errors.ts";
+} from "../errors.ts";
 
 type ErrorClass = new (
   message: string,
@@ -36,6 +36,62 @@ const BY_CODE: Record<string, ErrorClass> = {
   EMFILE: TooManyOpenFilesError,
   ENFILE: TooManyOpenFilesError,
 };
+
+/** Runs one native call; a failure becomes a filestore error. */
+export function call<T>(operation: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNativeError(err, operation, path);
+  }
+}
+
+/** How a backend reads Linux's /proc; each throws where it cannot. */
+export interface ProcReader {
+  text(path: string): string;
+  link(path: string): string;
+  /** Whether `path` is missing (the error of a failed `text`). */
+  missing(err: unknown): boolean;
+}
+
+/** What a backend knows of the processes its pids speak of. */
+export interface ProcessView {
+  /** The boot id and the pid namespace; undefined where /proc is not read. */
+  readonly scope: string | undefined;
+  /** Whether a pid of this host is alive; undefined where it cannot tell. */
+  alive(pid: number): boolean | undefined;
+}
+
+/**
+ * Reads the boot id and the pid namespace of this process. Liveness is told
+ * only where /proc belongs to the process's own pid namespace (`/proc/self`
+ * is its pid): elsewhere a pid would name another process.
+ */
+export function processView(proc: ProcReader, pid: number): ProcessView {
+  let scope: string | undefined;
+  let own = false;
+  try {
+    scope = `${proc.text("/proc/sys/kernel/random/boot_id").trim()}/${
+      proc.link("/proc/self/ns/pid")
+    }`;
+    own = proc.link("/proc/self") === String(pid);
+  } catch {
+    // not Linux, or not allowed to read /proc
+  }
+  return {
+    scope,
+    alive(other: number): boolean | undefined {
+      if (!own) return undefined;
+      let stat: string;
+      try {
+        stat = proc.text(`/proc/${other}/stat`);
+      } catch (err) {
+        return proc.missing(err) ? false : undefined;
+      }
+      return processRuns(stat);
+    },
+  };
+}
 
 /**
  * Translates a native error thrown by a filesystem call into a filestore
@@ -64,7 +120,7 @@ export function fromNativeError(
  * Reads the state field of a Linux `/proc/<pid>/stat` line: a zombie (`Z`)
  * or dead (`X`) process has ended even if its parent has not reaped it yet.
  */
-export function processRuns(stat: string): boolean {
+function processRuns(stat: string): boolean {
   const state = stat.slice(
     stat.lastIndexOf(")") + 2,
     stat.lastIndexOf(")") + 3,

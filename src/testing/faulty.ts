@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fromNativeError } from "../_native.ts";
+import { fromNativeError } from "../backends/_native.ts";
 import type {
   DirEntry,
   FileHandle,
@@ -17,14 +17,6 @@ import type {
 
 /**
  * The calls a fault can target: the interface's methods and a handle's.
- *
- * @example
- * ```ts
- * import { type FaultOperation, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
- * const operation: FaultOperation = "link";
- * const fs = faultyFileSystem(memoryFileSystem(), { operation });
- * console.log(fs.tripped); // false
- * ```
  */
 export type FaultOperation =
   | "open"
@@ -47,14 +39,6 @@ export type FaultOperation =
 
 /**
  * The failures a fault can produce, as the native error codes they stand for.
- *
- * @example
- * ```ts
- * import { type FaultKind, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
- * const error: FaultKind = "EMFILE";
- * const fs = faultyFileSystem(memoryFileSystem(), { operation: "open", error });
- * console.log(fs.poweredOff); // false
- * ```
  */
 export type FaultKind =
   | "ENOSPC"
@@ -68,15 +52,17 @@ export type FaultKind =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
- * import { type FaultPlan, faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * import { type FaultPlan, faultyFileSystem } from "@filestore/filestore/testing";
  *
  * // Cut the power after the third call, whatever it is.
  * const plan: FaultPlan = { at: 3, powerCut: true };
  * const fs = faultyFileSystem(memoryFileSystem(), plan);
  * const store = new FileStore("/s", { fs });
- * await store.prepare().catch(() => {});
- * console.log(fs.poweredOff); // true
+ * await assert.rejects(store.prepare());
+ * assert.equal(fs.poweredOff, true);
  * ```
  */
 export interface FaultPlan {
@@ -131,17 +117,6 @@ const MESSAGES: Record<FaultKind, string> = {
 
 /**
  * A filesystem whose chosen calls fail. Create with {@linkcode faultyFileSystem}.
- *
- * @example
- * ```ts
- * import { FileStore } from "@filestore/filestore";
- * import { faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const fs = faultyFileSystem(memoryFileSystem());
- * const store = new FileStore("/s", { fs });
- * await store.prepare();
- * console.log(fs.calls.length > 0, fs.tripped); // true false
- * ```
  */
 export interface FaultyFileSystem extends FileSystem {
   /** Every call made so far, as `operation path`. */
@@ -163,8 +138,10 @@ export interface FaultyFileSystem extends FileSystem {
  *
  * @example Fail the first hard link with "no space"
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore, NoSpaceError } from "@filestore/filestore";
- * import { faultyFileSystem, memoryFileSystem } from "@filestore/filestore/memory";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * import { faultyFileSystem } from "@filestore/filestore/testing";
  *
  * const fs = faultyFileSystem(memoryFileSystem(), {
  *   operation: "link",
@@ -172,8 +149,10 @@ export interface FaultyFileSystem extends FileSystem {
  * });
  * const store = new FileStore("/s", { fs });
  * await store.prepare();
- * const err = await store.deliver("x").catch((e) => e);
- * console.log(err instanceof NoSpaceError, await store.list("new")); // true []
+ * // An explicit name is published with a hard link.
+ * await assert.rejects(store.deliver("x", { name: "x" }), NoSpaceError);
+ * assert.deepEqual(await store.list("new"), []);
+ * assert.deepEqual(await store.list("tmp"), []);
  * ```
  */
 export function faultyFileSystem(
@@ -265,6 +244,7 @@ export function faultyFileSystem(
     capabilities: inner.capabilities,
     pid: inner.pid,
     hostname: inner.hostname,
+    processScope: inner.processScope,
     processAlive: (pid: number) => inner.processAlive(pid),
     open: (path: string, options: OpenOptions) => {
       const opened = wrap("open", path, () => inner.open(path, options));

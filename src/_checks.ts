@@ -1,0 +1,218 @@
+// Argument checks: every public method validates its arguments here, once,
+// before anything touches the disk.
+import { type Area, AREAS, MAX_ENTRY_BYTES, MAX_NAME_BYTES } from "./areas.ts";
+import { InvalidAreaError, InvalidNameError } from "./errors.ts";
+import type { BatchFile, DeliverData, Durability } from "./options.ts";
+
+const encoder = new TextEncoder();
+
+// A surrogate without its pair cannot be written as UTF-8.
+const LONE_SURROGATE =
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+// C0 and C1 controls, DEL, the bidirectional marks and overrides (a listing
+// printed to a terminal must not be spoofed), path separators, and ':' (the
+// info separator of maildir, which mail tools read and rewrite).
+const FORBIDDEN =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:]/;
+// What an entry another tool made may not contain either (':' it may).
+const FORBIDDEN_IN_ENTRY =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]/;
+
+export function checkArea(area: unknown): Area {
+  if (typeof area !== "string") {
+    throw new TypeError(`Area must be a string, got ${typeof area}`);
+  }
+  if (!(AREAS as readonly string[]).includes(area)) {
+    throw new InvalidAreaError(
+      `Invalid area '${area}': expected one of ${
+        AREAS.map((a) => `'${a}'`).join(", ")
+      }`,
+    );
+  }
+  return area as Area;
+}
+
+/** A name as it can be shown: control characters escaped. */
+export function shown(name: string): string {
+  return JSON.stringify(name).slice(1, -1).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function describeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return code < 0x20 || code >= 0x7f
+    ? `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
+    : `'${c}'`;
+}
+
+function checkSegment(
+  name: string,
+  maxBytes: number,
+  what: string,
+  forbidden = FORBIDDEN,
+): void {
+  if (name === "") throw new InvalidNameError(`Invalid ${what}: it is empty`);
+  const text = shown(name);
+  if (name === "." || name === "..") {
+    throw new InvalidNameError(
+      `Invalid ${what} '${text}': it names a directory`,
+    );
+  }
+  const bad = forbidden.exec(name);
+  if (bad) {
+    throw new InvalidNameError(
+      `Invalid ${what} '${text}': it contains ${describeChar(bad[0])}`,
+    );
+  }
+  if (name.startsWith(".")) {
+    throw new InvalidNameError(
+      `Invalid ${what} '${text}': it starts with '.' (reserved for the store's temporaries)`,
+    );
+  }
+  if (LONE_SURROGATE.test(name)) {
+    throw new InvalidNameError(
+      `Invalid ${what} '${text}': it is not well-formed Unicode`,
+    );
+  }
+  const bytes = name.length * 3 <= maxBytes
+    ? name.length
+    : encoder.encode(name).length;
+  if (bytes > maxBytes) {
+    throw new InvalidNameError(
+      `Invalid ${what} '${
+        text.slice(0, 40)
+      }...': it has ${bytes} bytes, more than ${maxBytes}`,
+    );
+  }
+}
+
+/** Checks a name a file is created or delivered under. */
+export function checkName(name: unknown): string {
+  if (typeof name !== "string") {
+    throw new TypeError(`Name must be a string, got ${typeof name}`);
+  }
+  checkSegment(name, MAX_NAME_BYTES, "name");
+  if (name.includes("~")) {
+    throw new InvalidNameError(
+      `Invalid name '${
+        shown(name)
+      }': it contains '~' (reserved for the queue protocol)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Checks the name of an existing entry, given as a name or as a full path
+ * (from `list()`), of which the last segment is used. Entries other tools
+ * made may contain ':' and '~'; nothing else is relaxed.
+ */
+export function checkEntry(nameOrPath: unknown): string {
+  if (typeof nameOrPath !== "string") {
+    throw new TypeError(`Name must be a string, got ${typeof nameOrPath}`);
+  }
+  const cut = Math.max(
+    nameOrPath.lastIndexOf("/"),
+    nameOrPath.lastIndexOf("\\"),
+  );
+  const name = nameOrPath.slice(cut + 1);
+  checkSegment(name, MAX_ENTRY_BYTES, "name", FORBIDDEN_IN_ENTRY);
+  return name;
+}
+
+export function checkDurability(value: unknown): Durability {
+  if (value !== "full" && value !== "file" && value !== "none") {
+    throw new TypeError(
+      `Invalid durability '${
+        String(value)
+      }': expected 'full', 'file' or 'none'`,
+    );
+  }
+  return value;
+}
+
+export function checkCount(value: unknown, what: string, max: number): number {
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < 1 ||
+    value > max
+  ) {
+    throw new TypeError(
+      `Invalid ${what} '${
+        String(value)
+      }': expected a whole number from 1 to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER = 2 ** 31 - 1;
+
+/** Checks a duration in milliseconds: finite, 0 or more, at most `max`. */
+export function checkAge(
+  value: unknown,
+  what: string,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
+  if (
+    typeof value !== "number" || !(value >= 0) || !Number.isFinite(value) ||
+    value > max
+  ) {
+    throw new TypeError(
+      `Invalid ${what} '${
+        String(value)
+      }': expected milliseconds from 0 to ${max}`,
+    );
+  }
+  return value;
+}
+
+export function isBytesSource(data: unknown): data is DeliverData {
+  return typeof data === "string" || data instanceof Uint8Array ||
+    (typeof data === "object" && data !== null &&
+      Symbol.asyncIterator in data) ||
+    (typeof ReadableStream !== "undefined" && data instanceof ReadableStream);
+}
+
+export function checkData(data: unknown): DeliverData {
+  if (!isBytesSource(data)) {
+    throw new TypeError(
+      "Data must be a string, a Uint8Array or a stream of Uint8Array",
+    );
+  }
+  return data;
+}
+
+/** The files of a batch, each checked; a string is not a batch. */
+export function checkBatch(files: unknown): BatchFile[] {
+  if (
+    typeof files === "string" || files === null ||
+    typeof files !== "object" || !(Symbol.iterator in files)
+  ) {
+    throw new TypeError(
+      "Files must be an iterable of contents or { data, name } objects, not " +
+        (typeof files === "string" ? "a string" : String(files)),
+    );
+  }
+  const items: BatchFile[] = [];
+  for (const file of files as Iterable<unknown>) {
+    const item: BatchFile = isBatchFile(file)
+      ? file
+      : { data: file as DeliverData };
+    checkData(item.data);
+    if (item.name !== undefined) checkName(item.name);
+    items.push(item);
+  }
+  return items;
+}
+
+function isBatchFile(file: unknown): file is BatchFile {
+  return typeof file === "object" && file !== null && "data" in file &&
+    !(file instanceof Uint8Array) && !(Symbol.asyncIterator in file) &&
+    !(typeof ReadableStream !== "undefined" && file instanceof ReadableStream);
+}

@@ -1,0 +1,56 @@
+// Claim (PROTOCOL.md, section 4): the next candidate of the listing of
+// `new`, renamed into `cur` under a name with a new token of this process.
+// One rename; the loser of a race sees "not found" and takes the next.
+import { type Context, entryPath } from "./_context.ts";
+import { claimOrder } from "./_candidates.ts";
+import { entryOf, parseEntry } from "./_entry.ts";
+import { rethrow } from "./_rethrow.ts";
+import { listNames } from "./_scan_area.ts";
+import { type Claim, newClaim } from "./claim.ts";
+import { NotFoundError } from "./errors.ts";
+
+/** Lists `new` in claim order, for the candidate cache. */
+export async function listCandidates(ctx: Context): Promise<string[]> {
+  return claimOrder(
+    await listNames(ctx, "new", "Cannot claim from 'new'"),
+    ctx.now(),
+  );
+}
+
+/** Claims the next file, or returns null when `new` has none. */
+export async function claimNext(
+  ctx: Context,
+  maxAttempts: number,
+): Promise<Claim | null> {
+  const fs = ctx.fs;
+  let relisted = false;
+  while (true) {
+    let entry = ctx.candidates.take();
+    if (entry === undefined) {
+      if (relisted) return null;
+      await ctx.candidates.refill();
+      relisted = true;
+      entry = ctx.candidates.take();
+      if (entry === undefined) return null;
+    }
+    const info = parseEntry(entry);
+    const claimed = entryOf(
+      info.name,
+      info.attempts,
+      "c",
+      ctx.names.token(ctx.now()),
+    );
+    try {
+      await fs.rename(
+        entryPath(ctx, "new", entry),
+        entryPath(ctx, "cur", claimed),
+      );
+    } catch (err) {
+      // Another claimer won, or the name was not what the listing said
+      // (a name that is not UTF-8 cannot be reached by its decoded form).
+      if (err instanceof NotFoundError) continue;
+      rethrow(err, `Cannot claim '${info.name}'`, `new/${entry}`);
+    }
+    return newClaim(ctx, claimed, info.name, info.attempts, maxAttempts);
+  }
+}

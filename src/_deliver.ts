@@ -1,0 +1,190 @@
+// Deliver and Deliver many (PROTOCOL.md, section 4): write under a generated
+// name in `tmp`, fsync, publish into `new`, sync `new`. A generated name is
+// unique by construction and published with one rename; an explicit name is
+// published with a hard link, which never replaces a file of that name.
+import { type Context, entryPath } from "./_context.ts";
+import { quietly, rethrow } from "./_rethrow.ts";
+import { syncArea } from "./_sync.ts";
+import { BATCH_OPEN, syncAll, write } from "./_write.ts";
+import {
+  AlreadyExistsError,
+  FileStoreError,
+  NotDurableError,
+  NotFoundError,
+  PartialDeliveryError,
+} from "./errors.ts";
+import type { FileHandle } from "./file_system.ts";
+import type {
+  BatchFile,
+  DeliverData,
+  DeliverManyOptions,
+  Durability,
+} from "./options.ts";
+
+/**
+ * Gives `from` the name `to` without ever replacing a file at `to`: a hard
+ * link, then the removal of the old name. Where the backend has no hard
+ * links, a check then a rename (which a simultaneous publish of the same
+ * name can defeat). Throws `AlreadyExistsError` if `to` exists, with nothing
+ * changed. Once linked the file is published: a failure to remove the old
+ * name leaves it for `clean()`, never undoes the publish (a consumer may have
+ * claimed it already).
+ */
+export async function publish(
+  ctx: Context,
+  from: string,
+  to: string,
+): Promise<void> {
+  const fs = ctx.fs;
+  if (!fs.capabilities.hardLinks) {
+    let exists = true;
+    try {
+      await fs.lstat(to);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      exists = false;
+    }
+    if (exists) throw new AlreadyExistsError(`'${to}' already exists`);
+    await fs.rename(from, to);
+    return;
+  }
+  await fs.link(from, to);
+  await quietly(() => fs.unlink(from));
+}
+
+/** Publishes a delivery: one rename for a generated name, else a publish. */
+function publishDelivery(
+  ctx: Context,
+  temp: string,
+  name: string,
+  generated: boolean,
+): unknown {
+  const target = entryPath(ctx, "new", name);
+  return generated ? ctx.fs.rename(temp, target) : publish(ctx, temp, target);
+}
+
+async function syncNew(
+  ctx: Context,
+  durability: Durability,
+  names: string[],
+): Promise<void> {
+  try {
+    await syncArea(ctx, "new", durability);
+  } catch (err) {
+    const shown = names.length === 1
+      ? `'${names[0]}'`
+      : `${names.length} files`;
+    throw new NotDurableError(
+      `Delivered ${shown} but cannot sync 'new': ${
+        err instanceof FileStoreError ? err.message : String(err)
+      }`,
+      {
+        cause: err instanceof FileStoreError ? err.cause ?? err : err,
+        name: names[0]!,
+        names,
+      },
+    );
+  }
+}
+
+export async function deliver(
+  ctx: Context,
+  data: DeliverData,
+  explicit: string | undefined,
+  durability: Durability,
+): Promise<string> {
+  const generated = ctx.names.next();
+  const name = explicit ?? generated;
+  const temp = entryPath(ctx, "tmp", "." + generated);
+  let written = false;
+  try {
+    await write(ctx.fs, temp, data, durability !== "none", false);
+    written = true;
+    await publishDelivery(ctx, temp, name, explicit === undefined);
+  } catch (err) {
+    if (written) await quietly(() => ctx.fs.unlink(temp));
+    rethrow(err, `Cannot deliver '${name}'`, written ? `new/${name}` : "tmp");
+  }
+  if (durability === "full") await syncNew(ctx, durability, [name]);
+  return name;
+}
+
+function partial(err: unknown, name: string, delivered: string[]): Error {
+  const reason = err instanceof FileStoreError ? err.message : String(err);
+  return new PartialDeliveryError(
+    `Cannot deliver '${name}' after ${delivered.length} of the batch: ${reason}`,
+    {
+      cause: err instanceof FileStoreError ? err.cause ?? err : err,
+      delivered: [...delivered],
+    },
+  );
+}
+
+export async function deliverMany(
+  ctx: Context,
+  items: BatchFile[],
+  durability: Durability,
+  options: DeliverManyOptions,
+): Promise<string[]> {
+  const fs = ctx.fs;
+  const delivered: string[] = [];
+  // Sub-batches bound the number of open files.
+  for (let start = 0; start < items.length; start += BATCH_OPEN) {
+    const batch = items.slice(start, start + BATCH_OPEN).map((item) => {
+      const generated = ctx.names.next();
+      return {
+        item,
+        name: item.name ?? generated,
+        temp: entryPath(ctx, "tmp", "." + generated),
+      };
+    });
+    const written: typeof batch = [];
+    const handles: FileHandle[] = [];
+    try {
+      for (const entry of batch) {
+        const handle = await write(
+          fs,
+          entry.temp,
+          entry.item.data,
+          false,
+          true,
+        );
+        written.push(entry);
+        handles.push(handle!);
+      }
+      if (durability !== "none") await syncAll(handles);
+      while (handles.length) await handles.pop()!.close();
+    } catch (err) {
+      for (const h of handles) await quietly(() => h.close());
+      for (const entry of written) await quietly(() => fs.unlink(entry.temp));
+      const failed = batch[written.length] ?? batch[batch.length - 1]!;
+      if (delivered.length === 0) {
+        rethrow(err, `Cannot deliver '${failed.name}'`, "tmp");
+      }
+      throw partial(err, failed.name, delivered);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i]!;
+      try {
+        await publishDelivery(
+          ctx,
+          entry.temp,
+          entry.name,
+          entry.item.name === undefined,
+        );
+      } catch (err) {
+        for (const rest of batch.slice(i)) {
+          await quietly(() => fs.unlink(rest.temp));
+        }
+        if (delivered.length === 0) {
+          rethrow(err, `Cannot deliver '${entry.name}'`, `new/${entry.name}`);
+        }
+        throw partial(err, entry.name, delivered);
+      }
+      delivered.push(entry.name);
+      options.onProgress?.(delivered.length, items.length);
+    }
+  }
+  if (delivered.length) await syncNew(ctx, durability, delivered);
+  return delivered;
+}

@@ -1,0 +1,253 @@
+// The original API of gocept.filestore, with its defects fixed: prepare,
+// create, list, walk, move, copy, remove, read.
+import type { Area } from "./areas.ts";
+import { areaPath, type Context, entryPath } from "./_context.ts";
+import { publish } from "./_deliver.ts";
+import { compareUtf8, utf16IsUtf8Order } from "./_entry.ts";
+import { quietly, rethrow } from "./_rethrow.ts";
+import { listed, scanArea } from "./_scan_area.ts";
+import { makeDeadArea, syncAfter } from "./_sync.ts";
+import { chunksFrom, write } from "./_write.ts";
+import {
+  AlreadyExistsError,
+  NotADirectoryError,
+  NotAFileError,
+  NotFoundError,
+} from "./errors.ts";
+import type { DirEntry, FileHandle, FileInfo } from "./file_system.ts";
+import type { CreateMode, MoveOptions } from "./options.ts";
+
+export async function prepare(ctx: Context): Promise<void> {
+  const fs = ctx.fs;
+  const dir = ctx.dir;
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (
+      err instanceof AlreadyExistsError || err instanceof NotADirectoryError
+    ) {
+      throw new NotADirectoryError(
+        `Cannot prepare '${dir}': '${dir}' is not a directory`,
+        { cause: err.cause ?? err },
+      );
+    }
+    rethrow(err, `Cannot prepare '${dir}'`, dir);
+  }
+  for (const area of ["tmp", "new", "cur"] as const) {
+    const path = areaPath(ctx, area);
+    try {
+      await fs.mkdir(path);
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) {
+        rethrow(err, `Cannot prepare '${dir}'`, path);
+      }
+      // Made by another process, or something else is in the way.
+      const info = await fs.lstat(path);
+      if (!info.isDirectory) {
+        throw new NotADirectoryError(
+          `Cannot prepare '${dir}': '${area}' is ${
+            info.isSymlink ? "a symbolic link" : "not a directory"
+          }`,
+        );
+      }
+    }
+  }
+  if (ctx.durability === "full" && fs.capabilities.syncDirectory) {
+    try {
+      await fs.syncDirectory(dir);
+    } catch (err) {
+      rethrow(err, `Cannot prepare '${dir}'`, dir);
+    }
+  }
+}
+
+export async function create(
+  ctx: Context,
+  name: string,
+  mode: CreateMode,
+): Promise<FileHandle> {
+  const path = entryPath(ctx, "tmp", name);
+  try {
+    return await ctx.fs.open(
+      path,
+      mode === "w"
+        ? { write: true, create: true, truncate: true }
+        : mode === "a"
+        ? { append: true, create: true }
+        : { write: true, createNew: true },
+    );
+  } catch (err) {
+    rethrow(
+      err,
+      `Cannot create '${name}' in 'tmp'`,
+      err instanceof NotFoundError ? "tmp" : `tmp/${name}`,
+    );
+  }
+}
+
+// A name with U+FFFD may be a name that is not UTF-8, listed under a decoded
+// form that does not exist: such a name is never listed.
+async function exists(
+  ctx: Context,
+  area: Area,
+  name: string,
+): Promise<boolean> {
+  try {
+    await ctx.fs.lstat(entryPath(ctx, area, name));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The listed files of one batch of a listing, as full paths.
+async function visible(
+  ctx: Context,
+  area: Area,
+  batch: DirEntry[],
+): Promise<string[]> {
+  const prefix = `${ctx.dir}/${area}/`;
+  const paths: string[] = [];
+  for (const e of batch) {
+    if (!listed(e)) continue;
+    if (e.name.includes("\ufffd") && !(await exists(ctx, area, e.name))) {
+      continue;
+    }
+    paths.push(prefix + e.name);
+  }
+  return paths;
+}
+
+/** The full paths of an area's files, in directory order. */
+export async function* walk(ctx: Context, area: Area): AsyncIterable<string> {
+  for await (const batch of scanArea(ctx, area, `Cannot walk '${area}'`)) {
+    yield* await visible(ctx, area, batch);
+  }
+}
+
+/** The full paths of an area's files, sorted. */
+export async function list(ctx: Context, area: Area): Promise<string[]> {
+  const paths: string[] = [];
+  for await (const batch of scanArea(ctx, area, `Cannot list '${area}'`)) {
+    for (const path of await visible(ctx, area, batch)) paths.push(path);
+  }
+  // In UTF-8 byte order, as claims take them.
+  return paths.every(utf16IsUtf8Order) ? paths.sort() : paths.sort(compareUtf8);
+}
+
+// Checks, without following a symbolic link, that an entry is what the
+// operation accepts; else NotAFileError.
+async function expect(
+  ctx: Context,
+  area: Area,
+  entry: string,
+  what: string,
+  accept: (info: FileInfo) => boolean,
+): Promise<void> {
+  let info;
+  try {
+    info = await ctx.fs.lstat(entryPath(ctx, area, entry));
+  } catch (err) {
+    rethrow(err, what, `${area}/${entry}`);
+  }
+  if (!accept(info)) {
+    throw new NotAFileError(
+      `${what}: '${area}/${entry}' is not a regular file`,
+    );
+  }
+}
+
+export async function move(
+  ctx: Context,
+  entry: string,
+  from: Area,
+  to: Area,
+  options: MoveOptions,
+): Promise<void> {
+  const what = `Cannot move '${entry}' from '${from}' to '${to}'`;
+  const source = entryPath(ctx, from, entry);
+  const target = entryPath(ctx, to, entry);
+  try {
+    if (from === to) {
+      await ctx.fs.lstat(source);
+      return;
+    }
+    if (to === "dead") await makeDeadArea(ctx);
+    if (options.overwrite) await ctx.fs.rename(source, target);
+    else await publish(ctx, source, target);
+  } catch (err) {
+    rethrow(
+      err,
+      what,
+      err instanceof AlreadyExistsError ? `${to}/${entry}` : `${from}/${entry}`,
+    );
+  }
+  await syncAfter(ctx, to, () => `Moved '${entry}'`);
+  await syncAfter(ctx, from, () => `Moved '${entry}'`);
+}
+
+export async function copy(
+  ctx: Context,
+  entry: string,
+  from: Area,
+  to: Area,
+  options: MoveOptions,
+): Promise<void> {
+  const fs = ctx.fs;
+  const what = `Cannot copy '${entry}' from '${from}' to '${to}'`;
+  const target = entryPath(ctx, to, entry);
+  const temp = entryPath(ctx, "tmp", "." + ctx.names.next());
+  await expect(ctx, from, entry, what, (info) => info.isFile);
+  let input: FileHandle;
+  try {
+    input = await fs.open(entryPath(ctx, from, entry), { read: true });
+  } catch (err) {
+    rethrow(err, what, `${from}/${entry}`);
+  }
+  try {
+    // Like a delivery: written in full under a temporary name first.
+    await write(fs, temp, chunksFrom(input), ctx.durability !== "none", false);
+  } catch (err) {
+    rethrow(err, what, "tmp");
+  } finally {
+    await quietly(() => input.close());
+  }
+  try {
+    if (to === "dead") await makeDeadArea(ctx);
+    if (options.overwrite) await fs.rename(temp, target);
+    else await publish(ctx, temp, target);
+  } catch (err) {
+    await quietly(() => fs.unlink(temp));
+    rethrow(err, what, `${to}/${entry}`);
+  }
+  await syncAfter(ctx, to, () => `Copied '${entry}'`);
+}
+
+export async function remove(
+  ctx: Context,
+  entry: string,
+  area: Area,
+): Promise<void> {
+  const what = `Cannot remove '${entry}' from '${area}'`;
+  await expect(ctx, area, entry, what, (info) => !info.isDirectory);
+  try {
+    await ctx.fs.unlink(entryPath(ctx, area, entry));
+  } catch (err) {
+    rethrow(err, what, `${area}/${entry}`);
+  }
+  await syncAfter(ctx, area, () => `Removed '${entry}'`);
+}
+
+export async function read(
+  ctx: Context,
+  entry: string,
+  area: Area,
+): Promise<Uint8Array> {
+  const what = `Cannot read '${entry}' from '${area}'`;
+  await expect(ctx, area, entry, what, (info) => info.isFile);
+  try {
+    return await ctx.fs.readFile(entryPath(ctx, area, entry));
+  } catch (err) {
+    rethrow(err, what, `${area}/${entry}`);
+  }
+}

@@ -1,0 +1,97 @@
+// Unique names and tokens (PROTOCOL.md, sections 2 and 3): the maildir rule
+// for generated names, and the token every entry made after delivery
+// carries, so that no two processes can make the same target name.
+import { MAX_NAME_BYTES } from "./areas.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * A 10-character base-36 tag of a host name and the scope of its process
+ * ids (boot and pid namespace): 64-bit FNV-1a, reduced to 36^10.
+ */
+export function hostTag(hostname: string, scope: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of encoder.encode(`${hostname}\u0000${scope}`)) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return (h % (36n ** 10n)).toString(36).padStart(10, "0");
+}
+
+// Percent-escapes everything but letters, digits, '.', '-' and '_', so that a
+// host name can never add '/', ':', '~' or '\' to a generated name.
+function escapeHost(hostname: string): string {
+  let out = "";
+  for (const byte of encoder.encode(hostname)) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(c)
+      ? c
+      : "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out.replace(/^\./, "%2E");
+}
+
+/**
+ * Makes unique, ordered names for one process, following the maildir rule
+ * `time.M<usec>P<pid>Q<counter>R<random>.host`, and the tokens of the
+ * entries it makes.
+ */
+export class NameGenerator {
+  readonly hostTag: string;
+  #pid: number;
+  #host: string;
+  #counter = 0;
+  #last = 0;
+  #random = new Uint32Array(256);
+  #randomAt = 256;
+  #seq = 0;
+  #lastToken = 0;
+
+  constructor(pid: number, hostname: string, scope: string) {
+    this.#pid = pid;
+    this.#host = escapeHost(hostname);
+    this.hostTag = hostTag(hostname, scope);
+  }
+
+  #nextRandom(): string {
+    if (this.#randomAt >= this.#random.length) {
+      crypto.getRandomValues(this.#random);
+      this.#randomAt = 0;
+    }
+    const hi = this.#random[this.#randomAt++]!;
+    const lo = this.#random[this.#randomAt++]!;
+    return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+  }
+
+  /** A new unique name; names of one generator sort in the order made. */
+  next(): string {
+    let micros = Math.floor(
+      (performance.timeOrigin + performance.now()) * 1000,
+    );
+    if (micros <= this.#last) micros = this.#last + 1;
+    this.#last = micros;
+    const seconds = Math.floor(micros / 1e6);
+    const usec = String(micros % 1e6).padStart(6, "0");
+    const name = `${seconds}.M${usec}P${this.#pid}Q${++this
+      .#counter}R${this.#nextRandom()}.${this.#host}`;
+    // Generated names are ASCII: one byte per character.
+    return name.length > MAX_NAME_BYTES ? name.slice(0, MAX_NAME_BYTES) : name;
+  }
+
+  /**
+   * A new token `PID.HOST.TIME.SEQ`. Unique for this process: the counter
+   * wraps at 36^4, and the time (milliseconds, never less than the last
+   * token's) then differs; a later process with the same pid differs in
+   * time.
+   */
+  token(now: number): string {
+    this.#seq = (this.#seq + 1) % (36 ** 4);
+    let time = Math.floor(now);
+    if (!(time >= this.#lastToken)) time = this.#lastToken;
+    if (this.#seq === 0) time = Math.max(time, this.#lastToken + 1);
+    this.#lastToken = time;
+    return `${this.#pid}.${this.hostTag}.${time.toString(36)}.${
+      this.#seq.toString(36)
+    }`;
+  }
+}

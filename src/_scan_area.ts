@@ -1,0 +1,70 @@
+// The one listing of an area that every operation uses (list, walk, claim,
+// recover, clean, stats), with the one fallback for backends without
+// `scanDir`.
+import type { Area } from "./areas.ts";
+import { areaPath, type Context } from "./_context.ts";
+import { rethrow } from "./_rethrow.ts";
+import { NotFoundError } from "./errors.ts";
+import type { DirEntry } from "./file_system.ts";
+
+const BATCH = 256;
+
+/** Whether a listing shows an entry: a regular file, not a dotfile. */
+export function listed(e: DirEntry): boolean {
+  return e.isFile && e.name[0] !== ".";
+}
+
+/**
+ * The entries of an area, in directory order, in batches (one await per
+ * batch, not per entry), read as a stream where the backend can so that
+ * memory stays flat. The dead-letter area lists empty until it exists. A
+ * failure is thrown as `what` about the area.
+ */
+export async function* scanArea(
+  ctx: Context,
+  area: Area,
+  what: string,
+): AsyncIterable<DirEntry[]> {
+  const fs = ctx.fs;
+  const path = areaPath(ctx, area);
+  try {
+    if (!fs.scanDir) {
+      yield await fs.readDir(path);
+      return;
+    }
+    const entries = fs.scanDir(path);
+    let batch: DirEntry[] = [];
+    if (Symbol.iterator in entries) {
+      for (const e of entries) {
+        if (batch.push(e) === BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+    } else {
+      for await (const e of entries) {
+        if (batch.push(e) === BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length) yield batch;
+  } catch (err) {
+    if (area === "dead" && err instanceof NotFoundError) return;
+    rethrow(err, what, area);
+  }
+}
+
+/** The names of the listed files of an area (see {@linkcode listed}). */
+export async function listNames(
+  ctx: Context,
+  area: Area,
+  what: string,
+): Promise<string[]> {
+  const names: string[] = [];
+  for await (const batch of scanArea(ctx, area, what)) {
+    for (const e of batch) if (listed(e)) names.push(e.name);
+  }
+  return names;
+}

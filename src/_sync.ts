@@ -1,0 +1,57 @@
+// Directory fsyncs, done only with durability "full" and where the backend
+// can (PROTOCOL.md: "Sync D").
+import type { Area } from "./areas.ts";
+import { areaPath, type Context } from "./_context.ts";
+import { rethrow } from "./_rethrow.ts";
+import { AlreadyExistsError } from "./errors.ts";
+import type { Durability } from "./options.ts";
+
+/** Fsyncs an area when the durability asks for it and the backend can. */
+export async function syncArea(
+  ctx: Context,
+  area: Area,
+  durability: Durability = ctx.durability,
+): Promise<void> {
+  if (durability === "full" && ctx.fs.capabilities.syncDirectory) {
+    await ctx.fs.syncDirectory(areaPath(ctx, area));
+  }
+}
+
+/**
+ * Fsyncs an area after a change that already took effect, when the
+ * durability asks for it; a failure says so (`"<done> but cannot sync
+ * '<area>'"`), so that nobody retries the change. Returns nothing (and costs
+ * nothing) when there is nothing to sync.
+ */
+export function syncAfter(
+  ctx: Context,
+  area: Area,
+  done: () => string,
+  durability: Durability = ctx.durability,
+): Promise<void> | undefined {
+  if (durability !== "full" || !ctx.fs.capabilities.syncDirectory) return;
+  return (async () => {
+    try {
+      await ctx.fs.syncDirectory(areaPath(ctx, area));
+    } catch (err) {
+      rethrow(err, `${done()} but cannot sync '${area}'`, area);
+    }
+  })();
+}
+
+/**
+ * Makes the dead-letter area if it is missing (it is made when first
+ * needed); under durability `"full"` the store's directory is fsynced when
+ * the area was new, so that its entry survives a power cut too.
+ */
+export async function makeDeadArea(ctx: Context): Promise<void> {
+  try {
+    await ctx.fs.mkdir(areaPath(ctx, "dead"));
+  } catch (err) {
+    if (err instanceof AlreadyExistsError) return;
+    throw err;
+  }
+  if (ctx.durability === "full" && ctx.fs.capabilities.syncDirectory) {
+    await ctx.fs.syncDirectory(ctx.dir);
+  }
+}
