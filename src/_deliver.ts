@@ -26,14 +26,16 @@ import type {
  * link, then the removal of the old name. Where the backend has no hard
  * links, a check then a rename (which a simultaneous publish of the same
  * name can defeat). Throws `AlreadyExistsError` if `to` exists, with nothing
- * changed. Once linked the file is published: a failure to remove the old
- * name leaves it for `clean()`, never undoes the publish (a consumer may have
- * claimed it already).
+ * changed. Where `from` is a private temporary, a failure to remove it after
+ * the link leaves it for `clean()` and the publish stands (a consumer may
+ * have claimed the file already). Where `from` is a visible entry (`move()`),
+ * the link is undone and the failure thrown, so the file keeps one name.
  */
 export async function publish(
   ctx: Context,
   from: string,
   to: string,
+  temporary: boolean,
 ): Promise<void> {
   const fs = ctx.fs;
   if (!fs.capabilities.hardLinks) {
@@ -49,7 +51,13 @@ export async function publish(
     return;
   }
   await fs.link(from, to);
-  await quietly(() => fs.unlink(from));
+  if (temporary) return await quietly(() => fs.unlink(from));
+  try {
+    await fs.unlink(from);
+  } catch (err) {
+    await quietly(() => fs.unlink(to));
+    throw err;
+  }
 }
 
 /** Publishes a delivery: one rename for a generated name, else a publish. */
@@ -60,7 +68,9 @@ function publishDelivery(
   generated: boolean,
 ): unknown {
   const target = entryPath(ctx, "new", name);
-  return generated ? ctx.fs.rename(temp, target) : publish(ctx, temp, target);
+  return generated
+    ? ctx.fs.rename(temp, target)
+    : publish(ctx, temp, target, true);
 }
 
 async function syncNew(

@@ -174,7 +174,7 @@ export async function move(
     }
     if (to === "dead") await makeDeadArea(ctx);
     if (options.overwrite) await ctx.fs.rename(source, target);
-    else await publish(ctx, source, target);
+    else await publish(ctx, source, target, false);
   } catch (err) {
     rethrow(
       err,
@@ -215,7 +215,7 @@ export async function copy(
   try {
     if (to === "dead") await makeDeadArea(ctx);
     if (options.overwrite) await fs.rename(temp, target);
-    else await publish(ctx, temp, target);
+    else await publish(ctx, temp, target, true);
   } catch (err) {
     await quietly(() => fs.unlink(temp));
     rethrow(err, what, `${to}/${entry}`);

@@ -132,7 +132,7 @@ for (const backend of backends) {
       for (const name of names) {
         assert.match(
           name,
-          /^\d{10}\.M\d{6}P\d+Q\d+R[0-9a-f]{8}\.[A-Za-z0-9._%-]+$/,
+          /^\d{10}\.M\d{6}P\d+Q\d+R[0-9a-f]{16}\.[A-Za-z0-9._%-]+$/,
         );
         assert.ok(!name.includes("/") && !name.includes(":"));
         assert.ok(!name.includes("~") && !name.startsWith("."));
@@ -293,7 +293,9 @@ for (const backend of backends) {
       await store.deliver("x", { name: "r" });
       const claim = await store.claim();
       await claim!.release();
-      assert.deepEqual(await store.list("new"), [`${root}/new/r`]);
+      const waiting = await store.list("new");
+      assert.equal(waiting.length, 1);
+      assert.ok(waiting[0]!.startsWith(`${root}/new/r~0.r.`), waiting[0]);
       assert.deepEqual(await store.list("cur"), []);
       const again = await store.claim();
       assert.equal(again?.name, "r");
@@ -333,9 +335,9 @@ for (const backend of backends) {
       const claim = await store.claim();
       assert.deepEqual(await store.recover({ olderThan: 60_000 }), []);
       clock.ahead = 120_000;
-      assert.deepEqual(await store.recover({ olderThan: 60_000 }), [
-        `${root}/new/slow~1`,
-      ]);
+      const recovered = await store.recover({ olderThan: 60_000 });
+      assert.equal(recovered.length, 1);
+      assert.ok(recovered[0]!.startsWith(`${root}/new/slow~1.r.`));
       await assert.rejects(claim!.done(), ClaimLostError);
       const again = await store.claim();
       assert.equal(again?.name, "slow");
@@ -364,25 +366,44 @@ for (const backend of backends) {
       assert.equal(await store.claim(), null);
     });
 
-    it("recover() drops a claim whose release was cut between link and unlink", async ({ fs, store, root, clock }) => {
-      await store.deliver("x", { name: "twice" });
+    it("recover() moves only the claim's own name, whatever else links to the file", async ({ fs, store, root, clock }) => {
+      await store.deliver("first", { name: "twice" });
       const claim = await store.claim();
-      // What a crash between the two steps of release() leaves behind.
-      await fs.link(claim!.path, `${root}/new/twice`);
+      // A backup (cp -al, rsnapshot) or an IMAP COPY links the claimed file,
+      // and the same name is delivered again: v1 dropped the claim here.
+      await fs.link(claim!.path, `${root}/backup`);
+      await store.deliver("second", { name: "twice" });
       clock.ahead = 3_600_000;
-      assert.deepEqual(await store.recover({ olderThan: 60_000 }), [
-        `${root}/new/twice`,
-      ]);
+      const [back] = await store.recover({ olderThan: 60_000 });
+      assert.ok(back!.startsWith(`${root}/new/twice~1.r.`), back);
+      assert.equal(text(await fs.readFile(back!)), "first");
+      assert.equal(text(await fs.readFile(`${root}/new/twice`)), "second");
+      assert.equal(text(await fs.readFile(`${root}/backup`)), "first");
       assert.deepEqual(await store.list("cur"), []);
-      assert.deepEqual(await store.list("new"), [`${root}/new/twice`]);
+      const bodies = [];
+      for await (const c of store.claims()) {
+        bodies.push(await c.text());
+        await c.done();
+      }
+      assert.deepEqual(bodies.sort(), ["first", "second"]);
     });
 
-    it("clean() removes only leftovers in tmp older than the limit", async ({ fs, store, root }) => {
+    it("clean() removes only leftovers in tmp older than the limit", async ({ fs, store, root, clock }) => {
       await fs.writeNewFile(`${root}/tmp/.1234.leftover`, bytes("half"));
       const f = await store.create("fresh");
       await f.close();
       assert.deepEqual(await store.clean(), []);
+      // A backdated mtime alone is no age: the ctime shows the last write.
       await age(fs, `${root}/tmp/.1234.leftover`, 37 * 3_600_000);
+      assert.deepEqual(await store.clean(), []);
+      clock.ahead = 37 * 3_600_000;
+      const f2 = await store.create("fresh");
+      await f2.close(); // written again: young by its own clock
+      await fs.utime(
+        `${root}/tmp/fresh`,
+        Date.now() + clock.ahead,
+        Date.now() + clock.ahead,
+      );
       assert.deepEqual(await store.clean(), [`${root}/tmp/.1234.leftover`]);
       assert.deepEqual(await store.list("tmp"), [`${root}/tmp/fresh`]);
     });
@@ -457,7 +478,8 @@ describe("queue (memory only)", () => {
     const lost = await dying.claim();
     const held = await alive.claim();
     assert.deepEqual([lost?.name, held?.name], ["a", "b"]);
-    assert.deepEqual(await alive.recover(), ["/s/new/a~1"]);
+    const [back] = await alive.recover();
+    assert.match(back!, /^\/s\/new\/a~1\.r\./);
     await held!.done();
   });
 
@@ -523,10 +545,14 @@ describe("queue (memory only)", () => {
     const long = "x".repeat(250);
     fs.writeNewFile(`/s/new/${long}`, bytes("foreign"));
     assert.equal(await store.claim(), null);
-    fs.writeNewFile("/s/new/retried~1", bytes("again"));
+    // Another tool's names that look like v1 retries are names, not retries.
+    fs.writeNewFile("/s/new/PROGRA~1", bytes("foreign"));
     const claim = await store.claim();
-    assert.deepEqual([claim?.name, claim?.attempts], ["retried", 1]);
-    await claim!.done();
+    assert.deepEqual([claim?.name, claim?.attempts], ["PROGRA~1", 0]);
+    await claim!.fail();
+    const retry = await store.claim();
+    assert.deepEqual([retry?.name, retry?.attempts], ["PROGRA~1", 1]);
+    await retry!.done();
     assert.equal(await store.claim(), null);
     assert.deepEqual(await store.list("new"), [`/s/new/${long}`]);
   });
@@ -563,6 +589,7 @@ describe("queue (memory only)", () => {
     assert.deepEqual(fs.readDir("/s/tmp"), []);
     const claim = await store.claim();
     await claim!.fail();
-    assert.deepEqual(await store.list("new"), ["/s/new/x~1"]);
+    const [retry] = await store.list("new");
+    assert.match(retry!, /^\/s\/new\/x~1\.r\./);
   });
 });
