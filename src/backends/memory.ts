@@ -67,6 +67,13 @@ export interface MemoryFileSystemOptions {
    */
   processScope?: string;
   /**
+   * The clock of every timestamp (mtime, ctime), in milliseconds since the
+   * epoch: tests move it to age files as no utime() can (a ctime).
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
    * Answers whether a process of this host is alive; the default knows only
    * that its own `pid` is.
    *
@@ -97,29 +104,35 @@ class MemFile {
   links = 1;
   data: Uint8Array = new Uint8Array(0);
   size = 0;
-  mtime: number = Date.now();
-  ctime: number = this.mtime;
+  ctime: number;
+  constructor(public mtime: number) {
+    this.ctime = mtime;
+    this.durableMtime = mtime;
+  }
   durable: Uint8Array = new Uint8Array(0);
-  durableMtime: number = this.mtime;
+  durableMtime = 0;
   bytes(): Uint8Array {
     return this.data.subarray(0, this.size);
   }
 }
 
 class MemSymlink {
-  constructor(readonly target: string) {}
-  mtime: number = Date.now();
-  ctime: number = this.mtime;
+  ctime: number;
+  constructor(readonly target: string, public mtime: number) {
+    this.ctime = mtime;
+  }
 }
 
 class MemDir {
   entries: Map<string, Node> = new Map();
   durable: Map<string, Node> = new Map();
-  mtime: number = Date.now();
-  ctime: number = this.mtime;
+  ctime: number;
   watchers: Set<() => void> = new Set();
-  changed(): void {
-    this.mtime = this.ctime = Date.now();
+  constructor(public mtime: number) {
+    this.ctime = mtime;
+  }
+  changed(now: number): void {
+    this.mtime = this.ctime = now;
     for (const notify of this.watchers) notify();
   }
 }
@@ -133,6 +146,8 @@ function nativeError(code: string, syscall: string, path: string): Error {
 
 interface State {
   root: MemDir;
+  /** The clock of every timestamp, in milliseconds since the epoch. */
+  now: () => number;
 }
 
 /**
@@ -180,7 +195,8 @@ export class MemoryFileSystem implements FileSystem {
     this.hostname = options.hostname ?? "memory";
     this.processScope = options.processScope ?? "memory";
     this.#alive = options.processAlive;
-    this.#state = { root: new MemDir() };
+    const now = options.now ?? Date.now;
+    this.#state = { root: new MemDir(now()), now };
   }
 
   /**
@@ -238,8 +254,8 @@ export class MemoryFileSystem implements FileSystem {
   symlink(target: string, path: string): void {
     const [dir, name] = this.#parent(path, "symlink");
     if (dir.entries.has(name)) throw this.#error("EEXIST", "symlink", path);
-    dir.entries.set(name, new MemSymlink(target));
-    dir.changed();
+    dir.entries.set(name, new MemSymlink(target, this.#state.now()));
+    dir.changed(this.#state.now());
   }
 
   /**
@@ -330,9 +346,9 @@ export class MemoryFileSystem implements FileSystem {
       if (!(options.create || options.createNew)) {
         throw this.#error("ENOENT", "open", path);
       }
-      node = new MemFile();
+      node = new MemFile(this.#state.now());
       dir.entries.set(name, node);
-      dir.changed();
+      dir.changed(this.#state.now());
     }
     if (node instanceof MemDir) {
       if (writing) throw this.#error("EISDIR", "open", path);
@@ -342,9 +358,16 @@ export class MemoryFileSystem implements FileSystem {
     if (options.truncate) {
       // Linux truncates with O_TRUNC whatever the access mode.
       file.size = 0;
-      file.mtime = file.ctime = Date.now();
+      file.mtime = file.ctime = this.#state.now();
     }
-    return new MemHandle(file, path, !!options.read, writing, !!options.append);
+    return new MemHandle(
+      file,
+      path,
+      !!options.read,
+      writing,
+      !!options.append,
+      this.#state.now,
+    );
   }
 
   writeNewFile(path: string, data: Uint8Array): void {
@@ -383,13 +406,13 @@ export class MemoryFileSystem implements FileSystem {
     }
     if (existing instanceof MemFile) {
       existing.links--;
-      existing.ctime = Date.now();
+      existing.ctime = this.#state.now();
     }
     fromDir.entries.delete(fromName);
     toDir.entries.set(toName, node);
-    node.ctime = Date.now();
-    fromDir.changed();
-    if (toDir !== fromDir) toDir.changed();
+    node.ctime = this.#state.now();
+    fromDir.changed(this.#state.now());
+    if (toDir !== fromDir) toDir.changed(this.#state.now());
   }
 
   #contains(dir: MemDir, other: MemDir): boolean {
@@ -408,9 +431,9 @@ export class MemoryFileSystem implements FileSystem {
     const [toDir, toName] = this.#parent(to, "link");
     if (toDir.entries.has(toName)) throw this.#error("EEXIST", "link", to);
     if (node instanceof MemFile) node.links++;
-    node.ctime = Date.now();
+    node.ctime = this.#state.now();
     toDir.entries.set(toName, node);
-    toDir.changed();
+    toDir.changed(this.#state.now());
   }
 
   unlink(path: string): void {
@@ -419,9 +442,9 @@ export class MemoryFileSystem implements FileSystem {
     if (node === undefined) throw this.#error("ENOENT", "unlink", path);
     if (node instanceof MemDir) throw this.#error("EISDIR", "unlink", path);
     if (node instanceof MemFile) node.links--;
-    node.ctime = Date.now();
+    node.ctime = this.#state.now();
     dir.entries.delete(name);
-    dir.changed();
+    dir.changed(this.#state.now());
   }
 
   mkdir(path: string, options: { recursive?: boolean } = {}): void {
@@ -453,8 +476,8 @@ export class MemoryFileSystem implements FileSystem {
     }
     const [dir, name] = this.#parent(path, "mkdir");
     if (dir.entries.has(name)) throw this.#error("EEXIST", "mkdir", path);
-    dir.entries.set(name, new MemDir());
-    dir.changed();
+    dir.entries.set(name, new MemDir(this.#state.now()));
+    dir.changed(this.#state.now());
   }
 
   readDir(path: string): DirEntry[] {
@@ -499,7 +522,7 @@ export class MemoryFileSystem implements FileSystem {
   utime(path: string, _atime: number, mtime: number): void {
     const node = this.#lookup(path, "utime");
     node.mtime = mtime;
-    node.ctime = Date.now();
+    node.ctime = this.#state.now();
   }
 
   syncDirectory(path: string): void {
@@ -554,6 +577,7 @@ class MemHandle implements FileHandle {
     readonly readable: boolean,
     readonly writable: boolean,
     readonly appending: boolean,
+    readonly now: () => number,
   ) {}
 
   #check(syscall: string, allowed: boolean): void {
@@ -589,7 +613,7 @@ class MemHandle implements FileHandle {
     file.data.set(data, this.#position);
     this.#position = end;
     if (end > file.size) file.size = end;
-    file.mtime = file.ctime = Date.now();
+    file.mtime = file.ctime = this.now();
   }
 
   sync(): void {

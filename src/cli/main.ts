@@ -325,7 +325,7 @@ async function deliver(
       try {
         info = await fs.stat(file);
       } catch (err) {
-        throw withMessage(err, `Cannot deliver '${file}'`);
+        throw withMessage(err, `Cannot deliver '${file}'`, file);
       }
       if (!info.isFile) {
         throw new NotAFileError(
@@ -374,13 +374,15 @@ async function* readChunks(
 }
 
 // The backend's error, with a message that names what the command did.
-function withMessage(err: unknown, what: string): unknown {
+function withMessage(err: unknown, what: string, path: string): unknown {
   if (!(err instanceof FileStoreError)) return err;
   const Class = err.constructor as new (
     message: string,
     options: { cause: unknown },
   ) => FileStoreError;
-  const why = err.code === "NOT_FOUND" ? "it does not exist" : err.message;
+  const why = err.code === "NOT_FOUND"
+    ? `'${path}' does not exist`
+    : err.message;
   return new Class(`${what}: ${why}`, { cause: err.cause ?? err });
 }
 
