@@ -103,16 +103,11 @@ for await (const path of walk(`${root}/src`)) {
   });
   await Deno.copyFile(path, `${stage}/${rel}`);
 }
-await Deno.writeTextFile(
-  `${stage}/src/_default_fs.ts`,
-  `// The npm build's default backend: Node's (also under Bun and Deno).
-import type { FileSystem } from "./file_system.ts";
-import { nodeFileSystem } from "./backends/node.ts";
-
-export function defaultFileSystem(): Promise<FileSystem> {
-  return Promise.resolve(nodeFileSystem());
-}
-`,
+// The npm package's default backend is always Node's: a real file, checked
+// and linted with the rest, copied over the Deno-first one.
+await Deno.copyFile(
+  `${root}/src/default_file_system_node.ts`,
+  `${stage}/src/default_file_system.ts`,
 );
 await run(tsc, [
   ...COMPILER,
@@ -124,6 +119,7 @@ await run(tsc, [
   `${stage}/mod.ts`,
   `${stage}/src/backends/node.ts`,
   `${stage}/src/backends/memory.ts`,
+  `${stage}/src/testing.ts`,
   `${stage}/src/cli/node.ts`,
 ]);
 await rewriteDeclarations(`${npm}/esm`);
@@ -149,6 +145,7 @@ const pkg = {
     ".": entry("mod"),
     "./node": entry("src/backends/node"),
     "./memory": entry("src/backends/memory"),
+    "./testing": entry("src/testing"),
     "./package.json": "./package.json",
   },
   bin: { filestore: "./esm/src/cli/node.js" },

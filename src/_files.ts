@@ -13,6 +13,7 @@ import {
   NotADirectoryError,
   NotAFileError,
   NotFoundError,
+  PermissionDeniedError,
 } from "./errors.ts";
 import type { DirEntry, FileHandle, FileInfo } from "./file_system.ts";
 import type { CreateMode, MoveOptions } from "./options.ts";
@@ -31,18 +32,32 @@ export async function prepare(ctx: Context): Promise<void> {
         { cause: err.cause ?? err },
       );
     }
-    rethrow(err, `Cannot prepare '${dir}'`, dir);
+    // Linux checks the parent's write permission before it looks whether
+    // the directory exists: a consumer of a shared spool, which may not
+    // write the spool's parent, finds the store made already.
+    if (
+      !(err instanceof PermissionDeniedError && await isDirectory(ctx, dir))
+    ) {
+      rethrow(err, `Cannot prepare '${dir}'`, dir);
+    }
   }
   for (const area of ["tmp", "new", "cur"] as const) {
     const path = areaPath(ctx, area);
     try {
       await fs.mkdir(path);
     } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) {
+      const denied = err instanceof PermissionDeniedError;
+      if (!(err instanceof AlreadyExistsError) && !denied) {
         rethrow(err, `Cannot prepare '${dir}'`, path);
       }
-      // Made by another process, or something else is in the way.
-      const info = await fs.lstat(path);
+      // Made by another process (or by the spool's owner, where this user
+      // may not write the store's directory), or something else is there.
+      let info;
+      try {
+        info = await fs.lstat(path);
+      } catch {
+        rethrow(err, `Cannot prepare '${dir}'`, path);
+      }
       if (!info.isDirectory) {
         throw new NotADirectoryError(
           `Cannot prepare '${dir}': '${area}' is ${
@@ -58,6 +73,14 @@ export async function prepare(ctx: Context): Promise<void> {
     } catch (err) {
       rethrow(err, `Cannot prepare '${dir}'`, dir);
     }
+  }
+}
+
+async function isDirectory(ctx: Context, path: string): Promise<boolean> {
+  try {
+    return (await ctx.fs.stat(path)).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -97,12 +97,12 @@ export const backends: Backend[] = [
 ];
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
-export async function inTempDir(
-  fn: (dir: string) => Promise<void>,
-): Promise<void> {
+export async function inTempDir<T>(
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
   const { dir, cleanup } = tempDir();
   try {
-    await fn(dir);
+    return await fn(dir);
   } finally {
     await cleanup();
   }

@@ -36,6 +36,15 @@ export function start(
   const [cmd, argv] = script === "filestore"
     ? cliCommand(args)
     : command(script, args);
+  return startCommand(cmd, argv, env);
+}
+
+/** Spawns any command, with stdout and stderr collected. */
+export function startCommand(
+  cmd: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Child {
   const child = spawn(cmd, argv, {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env },

@@ -9,9 +9,21 @@
 //                                  each did as JSON (error name and code)
 //   hold DIR                       finish one claim with keep, claim another,
 //                                  print both entries, then wait to be killed
+//   orphan DIR COUNT               deliver COUNT files "i", claim them all,
+//                                  print "claimed", exit without finishing
+//   recover DIR AGE                recover({ olderThan: AGE }), print the count
+//   holdfail DIR                   claim every file, print "ready", wait for a
+//                                  line on stdin, then fail() each; print
+//                                  how many failed and how many were lost
+//   killat DIR OP N                set up for OP (deliver, release, fail, dead,
+//                                  recover, done), then run it and SIGKILL
+//                                  this process just before its Nth
+//                                  filesystem call; print "finished" if it
+//                                  made fewer calls
 import { appendFileSync } from "node:fs";
 import process from "node:process";
 import { FileStore } from "../mod.ts";
+import { nodeFileSystem } from "../src/backends/node.ts";
 
 const [mode, dir, ...rest] = process.argv.slice(2);
 
@@ -66,6 +78,75 @@ if (mode === "prepare") {
   const second = await store.claim();
   process.stdout.write(`${first!.entry}\n${second!.entry}\n`);
   await new Promise(() => setInterval(() => {}, 1000));
+} else if (mode === "orphan") {
+  const count = Number(rest[0]);
+  await store.prepare();
+  await store.deliverMany(
+    Array.from({ length: count }, (_, i) => ({ data: `${i}`, name: `f${i}` })),
+  );
+  const held = [];
+  for (let c = await store.claim(); c; c = await store.claim()) held.push(c);
+  process.stdout.write(`claimed ${held.length}\n`);
+  process.exit(0); // no claim finished: its holder is gone
+} else if (mode === "recover") {
+  const recovered = await store.recover({ olderThan: Number(rest[0]) });
+  process.stdout.write(`${recovered.length}\n`);
+} else if (mode === "holdfail") {
+  const held = [];
+  for (let c = await store.claim(); c; c = await store.claim()) held.push(c);
+  process.stdout.write("ready\n");
+  await new Promise((resolve) => process.stdin.once("data", resolve));
+  let failed = 0, lost = 0;
+  for (const claim of held) {
+    try {
+      await claim.fail();
+      failed++;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "CLAIM_LOST") throw err;
+      lost++;
+    }
+  }
+  process.stdout.write(JSON.stringify({ failed, lost }) + "\n");
+  process.exit(0);
+} else if (mode === "killat") {
+  const [op, n] = rest;
+  let armed = false;
+  let calls = 0;
+  const inner = nodeFileSystem();
+  const fs = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (armed && key !== "processAlive" && ++calls === Number(n)) {
+          process.kill(process.pid, "SIGKILL");
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const clock = { ahead: 0 };
+  const s = new FileStore(dir!, {
+    fs,
+    durability: "full",
+    maxAttempts: op === "dead" ? 1 : 5,
+    now: () => Date.now() + clock.ahead,
+  });
+  await s.prepare();
+  if (op === "deliver") {
+    armed = true;
+    await s.deliver("x", { name: "x" });
+  } else {
+    await s.deliver("x", { name: "x" });
+    const claim = (await s.claim())!;
+    if (op === "recover") clock.ahead = 3_600_000;
+    armed = true;
+    if (op === "release") await claim.release();
+    else if (op === "fail" || op === "dead") await claim.fail();
+    else if (op === "done") await claim.done();
+    else await s.recover();
+  }
+  process.stdout.write(`finished ${calls}\n`);
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
