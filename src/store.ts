@@ -143,9 +143,13 @@ export class FileStore {
     const clock = this.#options.now ?? Date.now;
     const now = (): number => {
       const t = clock();
-      if (typeof t !== "number" || !Number.isFinite(t)) {
+      // Tokens hold ten base-36 digits of milliseconds: up to the year
+      // 117,000.
+      if (typeof t !== "number" || !(t >= 0 && t < 36 ** 10)) {
         throw new TypeError(
-          `The clock 'now' returned '${String(t)}': expected milliseconds`,
+          `The clock 'now' returned '${
+            String(t)
+          }': expected milliseconds since the epoch`,
         );
       }
       return t;

@@ -21,6 +21,7 @@ import {
   text,
   withSandbox,
 } from "./_backends.ts";
+import { faultyFileSystem } from "../src/testing.ts";
 
 // The same filesystem, with handles that cannot fsync off the main thread.
 function withoutSyncAsync(fs: FileSystem): FileSystem {
@@ -164,7 +165,9 @@ for (const backend of backends) {
       );
     });
 
-    it("deliverMany() delivers a batch in order with one directory fsync", async ({ store, root }) => {
+    it("deliverMany() delivers a batch in order with one directory fsync", async ({ fs, open, root }) => {
+      const spy = faultyFileSystem(fs); // no fault: it counts the calls
+      const store = open({ fs: spy });
       const names = await store.deliverMany([
         "first",
         bytes("second"),
@@ -172,6 +175,12 @@ for (const backend of backends) {
       ]);
       assert.equal(names.length, 3);
       assert.equal(names[2], "zz-third");
+      if (fs.capabilities.syncDirectory) {
+        const syncs = spy.calls.filter((c) => c.startsWith("syncDirectory "));
+        assert.deepEqual(syncs, [`syncDirectory ${root}/new`]);
+        const fsyncs = spy.calls.filter((c) => c.startsWith("sync "));
+        assert.equal(fsyncs.length, 3, "each file fsynced once");
+      }
       assert.deepEqual(
         await store.list("new"),
         names.map((n) => `${root}/new/${n}`),

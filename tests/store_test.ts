@@ -52,6 +52,11 @@ const BAD_NAMES: [string, string, boolean?][] = [
   ["a leading dot", ".hidden"],
   ["a tilde", "a~1", true],
   ["a lone surrogate", "a\ud800b"],
+  ["a colon (maildir's info separator)", "job:1", true],
+  ["a maildir flag suffix", "note:2,T", true],
+  ["a C1 control", "a\u009bb"],
+  ["a right-to-left override", "invoice\u202Efdp.exe"],
+  ["a left-to-right isolate", "a\u2066b"],
   ["too many bytes", "é".repeat(Math.floor(MAX_NAME_BYTES / 2) + 1), true],
   ["more bytes than a filesystem takes", "x".repeat(256)],
 ];
