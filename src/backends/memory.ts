@@ -25,6 +25,7 @@
  * @module
  */
 
+import { NotFoundError } from "../errors.ts";
 import { fromNativeError } from "./_native.ts";
 import type {
   DirEntry,
@@ -333,14 +334,22 @@ export class MemoryFileSystem implements FileSystem {
     return [dir, name];
   }
 
-  open(path: string, options: OpenOptions): FileHandle {
+  open(path: string, options: OpenOptions, depth = 0): FileHandle {
     const [dir, name] = this.#parent(path, "open");
     let node = dir.entries.get(name);
     // O_CREAT | O_EXCL refuses any name, a dangling symbolic link too.
     if (node !== undefined && options.createNew) {
       throw this.#error("EEXIST", "open", path);
     }
-    if (node instanceof MemSymlink) node = this.#lookup(path, "open");
+    if (node instanceof MemSymlink) {
+      if (depth > 32) throw this.#error("ELOOP", "open", path);
+      // Followed; O_CREAT through a dangling link creates its target, as
+      // POSIX does (which is why the store never creates through a link).
+      const target = node.target.startsWith("/")
+        ? node.target
+        : `${path.slice(0, path.lastIndexOf("/"))}/${node.target}`;
+      return this.open(target, options, depth + 1);
+    }
     const writing = !!(options.write || options.append);
     if (node === undefined) {
       if (!(options.create || options.createNew)) {
@@ -352,7 +361,8 @@ export class MemoryFileSystem implements FileSystem {
     }
     if (node instanceof MemDir) {
       if (writing) throw this.#error("EISDIR", "open", path);
-      throw this.#error("EISDIR", "read", path);
+      // A directory opens for reading (to fsync it); reading it fails.
+      return new DirHandle(path);
     }
     const file = node as MemFile;
     if (options.truncate) {
@@ -383,12 +393,16 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   rename(from: string, to: string): void {
+    // Linux resolves both parents before it looks at either name.
     const [fromDir, fromName] = this.#parent(from, "rename");
+    const [toDir, toName] = this.#parent(to, "rename");
     const node = fromDir.entries.get(fromName);
     if (node === undefined) throw this.#error("ENOENT", "rename", from);
-    const [toDir, toName] = this.#parent(to, "rename");
     const existing = toDir.entries.get(toName);
     if (existing === node) return;
+    if (node instanceof MemDir && this.#contains(node, toDir)) {
+      throw this.#error("EINVAL", "rename", to);
+    }
     if (existing !== undefined) {
       if (node instanceof MemDir) {
         if (!(existing instanceof MemDir)) {
@@ -398,7 +412,12 @@ export class MemoryFileSystem implements FileSystem {
           throw this.#error("ENOTEMPTY", "rename", to);
         }
       } else if (existing instanceof MemDir) {
-        throw this.#error("EISDIR", "rename", to);
+        // Onto a directory that holds the source, Linux says "not empty".
+        throw this.#error(
+          this.#contains(existing, fromDir) ? "ENOTEMPTY" : "EISDIR",
+          "rename",
+          to,
+        );
       }
     }
     if (node instanceof MemDir && this.#contains(node, toDir)) {
@@ -427,9 +446,10 @@ export class MemoryFileSystem implements FileSystem {
     const [fromDir, fromName] = this.#parent(from, "link");
     const node = fromDir.entries.get(fromName);
     if (node === undefined) throw this.#error("ENOENT", "link", from);
-    if (node instanceof MemDir) throw this.#error("EPERM", "link", from);
     const [toDir, toName] = this.#parent(to, "link");
+    // Linux looks at the target first, then refuses a directory.
     if (toDir.entries.has(toName)) throw this.#error("EEXIST", "link", to);
+    if (node instanceof MemDir) throw this.#error("EPERM", "link", from);
     if (node instanceof MemFile) node.links++;
     node.ctime = this.#state.now();
     toDir.entries.set(toName, node);
@@ -451,26 +471,34 @@ export class MemoryFileSystem implements FileSystem {
     if (options.recursive) {
       const parts = this.#segments(path, "mkdir");
       let current = "";
-      for (const part of parts) {
-        current += "/" + part;
-        let node: Node | undefined;
+      for (let i = 0; i < parts.length; i++) {
+        current += "/" + parts[i];
+        const last = i === parts.length - 1;
+        let entry: Node | undefined;
         try {
-          node = this.#lookup(current, "mkdir");
-        } catch {
-          node = undefined;
+          entry = this.#lookup(current, "mkdir", true);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
         }
-        if (node === undefined) this.mkdir(current);
-        else if (!(node instanceof MemDir)) {
-          // As Linux says it: the path itself is taken, or a parent is no
-          // directory.
-          throw this.#error(
-            current.length === ("/" + parts.join("/")).length
-              ? "EEXIST"
-              : "ENOTDIR",
-            "mkdir",
-            path,
-          );
+        if (entry === undefined) {
+          this.mkdir(current);
+          continue;
         }
+        // There already: fine if it is (or links to) a directory. As Linux
+        // says it otherwise: the path itself is taken, or a parent is no
+        // directory (or a link to nowhere).
+        let resolved: Node | undefined;
+        try {
+          resolved = this.#lookup(current, "mkdir");
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err; // a loop
+        }
+        if (resolved instanceof MemDir) continue;
+        throw this.#error(
+          last || resolved === undefined ? "EEXIST" : "ENOTDIR",
+          "mkdir",
+          path,
+        );
       }
       return;
     }
@@ -565,6 +593,31 @@ export class MemoryFileSystem implements FileSystem {
       node.watchers.delete(notify);
       signal.removeEventListener("abort", notify);
     }
+  }
+}
+
+class DirHandle implements FileHandle {
+  #closed = false;
+  constructor(readonly path: string) {}
+  #fail(syscall: string, code: string): never {
+    throw fromNativeError(
+      nativeError(code, syscall, this.path),
+      syscall,
+      this.path,
+    );
+  }
+  read(_buffer: Uint8Array): number {
+    this.#fail("read", this.#closed ? "EBADF" : "EISDIR");
+  }
+  write(_data: Uint8Array): void {
+    this.#fail("write", "EBADF");
+  }
+  sync(): void {
+    if (this.#closed) this.#fail("fsync", "EBADF");
+  }
+  close(): void {
+    if (this.#closed) this.#fail("close", "EBADF");
+    this.#closed = true;
   }
 }
 
