@@ -2,7 +2,12 @@
 // before anything touches the disk.
 import { type Area, AREAS, MAX_ENTRY_BYTES, MAX_NAME_BYTES } from "./areas.ts";
 import { InvalidAreaError, InvalidNameError } from "./errors.ts";
-import type { BatchFile, DeliverData, Durability } from "./options.ts";
+import type {
+  BatchFile,
+  DeliverData,
+  Durability,
+  FileStoreOptions,
+} from "./options.ts";
 
 const encoder = new TextEncoder();
 
@@ -125,7 +130,24 @@ export function checkEntry(nameOrPath: unknown): string {
   return name;
 }
 
-export function checkDurability(value: unknown): Durability {
+/** Checks the arguments of the FileStore constructor. */
+export function checkStore(path: unknown, options: FileStoreOptions): void {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError("The store's path must be a non-empty string");
+  }
+  if (path.includes("\0")) {
+    throw new TypeError("The store's path must not contain NUL");
+  }
+  checkDurability(options.durability);
+  checkMaxAttempts(options.maxAttempts);
+  if (options.now !== undefined && typeof options.now !== "function") {
+    throw new TypeError("The clock 'now' must be a function");
+  }
+}
+
+/** Checks an optional durability. */
+export function checkDurability(value: unknown): Durability | undefined {
+  if (value === undefined) return undefined;
   if (value !== "full" && value !== "file" && value !== "none") {
     throw new TypeError(
       `Invalid durability '${
@@ -148,6 +170,13 @@ export function checkCount(value: unknown, what: string, max: number): number {
     );
   }
   return value;
+}
+
+/** Checks an optional retry limit (1 to 999). */
+export function checkMaxAttempts(value: unknown): number | undefined {
+  return value === undefined
+    ? undefined
+    : checkCount(value, "maxAttempts", 999);
 }
 
 /** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days). */

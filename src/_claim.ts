@@ -7,7 +7,7 @@ import { entryOf, parseEntry } from "./_entry.ts";
 import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
-import { NotFoundError } from "./errors.ts";
+import { ClaimLostError, InvalidNameError, NotFoundError } from "./errors.ts";
 
 /** Lists `new` in claim order, for the candidate cache. */
 export async function listCandidates(ctx: Context): Promise<string[]> {
@@ -53,4 +53,30 @@ export async function claimNext(
     }
     return newClaim(ctx, claimed, info.name, info.attempts, maxAttempts);
   }
+}
+
+/** The claim `cur/<entry>`, checked to be a claim and to be there. */
+export async function claimedEntry(
+  ctx: Context,
+  entry: string,
+  maxAttempts: number,
+): Promise<Claim> {
+  const info = parseEntry(entry);
+  if (info.state !== "c") {
+    throw new InvalidNameError(
+      `Invalid claim '${entry}': not the name of a claimed file in 'cur'`,
+    );
+  }
+  try {
+    await ctx.fs.lstat(entryPath(ctx, "cur", entry));
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      throw new ClaimLostError(
+        `Cannot find claim '${entry}': 'cur/${entry}' does not exist`,
+        { cause: err.cause ?? err },
+      );
+    }
+    rethrow(err, `Cannot find claim '${entry}'`, `cur/${entry}`);
+  }
+  return newClaim(ctx, entry, info.name, info.attempts, maxAttempts);
 }

@@ -8,7 +8,6 @@
  */
 
 import type { Area } from "./areas.ts";
-import { Candidates } from "./_candidates.ts";
 import {
   checkAge,
   checkArea,
@@ -17,29 +16,20 @@ import {
   checkData,
   checkDurability,
   checkEntry,
+  checkMaxAttempts,
   checkName,
+  checkStore,
   MAX_TIMER,
 } from "./_checks.ts";
-import { claimNext, listCandidates } from "./_claim.ts";
+import { claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
-import type { Context } from "./_context.ts";
-import { entryPath } from "./_context.ts";
+import { type Context, openContext } from "./_context.ts";
 import { deliver, deliverMany } from "./_deliver.ts";
-import { parseEntry } from "./_entry.ts";
 import * as files from "./_files.ts";
-import { NameGenerator } from "./_name_generator.ts";
 import { recover } from "./_recover.ts";
-import { rethrow } from "./_rethrow.ts";
 import { stats } from "./_stats.ts";
-import { type Claim, newClaim } from "./claim.ts";
-import { defaultFileSystem } from "./default_file_system.ts";
-import {
-  ClaimLostError,
-  InvalidNameError,
-  NotADirectoryError,
-  NotFoundError,
-} from "./errors.ts";
+import type { Claim } from "./claim.ts";
 import type {
   BatchFile,
   ClaimOptions,
@@ -101,19 +91,7 @@ export class FileStore {
    * @throws {TypeError} An argument has the wrong type or an invalid value.
    */
   constructor(path: string, options: FileStoreOptions = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError("The store's path must be a non-empty string");
-    }
-    if (path.includes("\0")) {
-      throw new TypeError("The store's path must not contain NUL");
-    }
-    if (options.durability !== undefined) checkDurability(options.durability);
-    if (options.maxAttempts !== undefined) {
-      checkCount(options.maxAttempts, "maxAttempts", 999);
-    }
-    if (options.now !== undefined && typeof options.now !== "function") {
-      throw new TypeError("The clock 'now' must be a function");
-    }
+    checkStore(path, options);
     this.path = path.length > 1 ? path.replace(/[/\\]+$/, "") || "/" : path;
     this.#options = options;
   }
@@ -123,48 +101,11 @@ export class FileStore {
   }
 
   async #load(): Promise<Context> {
-    const fs = this.#options.fs ?? await defaultFileSystem();
-    // Once per store: an area that is a symbolic link could lead every
-    // rename out of the store, so it is refused before anything else.
-    for (const area of ["tmp", "new", "cur", "dead"] as const) {
-      let info;
-      try {
-        info = await fs.lstat(`${this.path}/${area}`);
-      } catch {
-        continue; // missing (not prepared yet), or the operation will say
-      }
-      if (info.isSymlink) {
-        this.#loading = undefined;
-        throw new NotADirectoryError(
-          `Cannot use the store '${this.path}': '${area}' is a symbolic link`,
-        );
-      }
+    try {
+      return this.#ctx = await openContext(this.path, this.#options);
+    } finally {
+      this.#loading = undefined;
     }
-    const clock = this.#options.now ?? Date.now;
-    const now = (): number => {
-      const t = clock();
-      // Tokens hold ten base-36 digits of milliseconds: up to the year
-      // 117,000.
-      if (typeof t !== "number" || !(t >= 0 && t < 36 ** 10)) {
-        throw new TypeError(
-          `The clock 'now' returned '${
-            String(t)
-          }': expected milliseconds since the epoch`,
-        );
-      }
-      return t;
-    };
-    const ctx: Context = {
-      fs,
-      dir: this.path,
-      names: new NameGenerator(fs.pid, fs.hostname, fs.processScope ?? ""),
-      durability: this.#options.durability ?? "full",
-      maxAttempts: this.#options.maxAttempts ?? 5,
-      keep: this.#options.keep ?? false,
-      now,
-      candidates: new Candidates(() => listCandidates(ctx)),
-    };
-    return this.#ctx = ctx;
   }
 
   /**
@@ -218,12 +159,10 @@ export class FileStore {
   }
 
   /**
-   * Walks an area without holding its listing: yields the full path of each
-   * file as the directory is read (unsorted, in directory order), so memory
-   * stays flat however many files there are where the runtime reads a
-   * directory in pieces (Node). Deno and Bun read a directory whole, and then
-   * the walk holds what they hold. Files renamed meanwhile may be missed or
-   * seen twice, as with any directory read.
+   * Walks an area without holding its listing: the full path of each file as
+   * the directory is read, unsorted. Memory stays flat where the runtime
+   * reads a directory in pieces (Node; Deno and Bun read it whole). Files
+   * renamed meanwhile may be missed or seen twice.
    *
    * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
    * @returns The full paths.
@@ -350,9 +289,7 @@ export class FileStore {
     options: DeliverOptions = {},
   ): Promise<string> {
     checkData(data);
-    const durability = options.durability === undefined
-      ? undefined
-      : checkDurability(options.durability);
+    const durability = checkDurability(options.durability);
     const name = options.name === undefined
       ? undefined
       : checkName(options.name);
@@ -361,50 +298,28 @@ export class FileStore {
   }
 
   /**
-   * Delivers many files with one directory fsync for the whole batch: each
-   * file is written and fsynced in `tmp` (the fsyncs of a batch issued
-   * together, so the disk can flush them at once), then all are published,
-   * then `new` is fsynced once. With durability `"full"` that saves one
-   * directory fsync per file (the README's performance section says how much
-   * that is worth).
+   * Delivers many files with one directory fsync for the whole batch: all
+   * are written and fsynced in `tmp` (the fsyncs issued together), then
+   * published, then `new` is fsynced once.
    *
    * @param files The contents, each with an optional explicit name.
    * @param options Durability, and a callback after each published file.
    * @returns The names in `new`, in the order given.
    * @throws {TypeError} `files` is not an iterable of contents (a string is
-   * refused: it is not a batch).
-   * @throws {FileStoreError} A file could not be written: nothing was
-   * delivered and nothing is left in `tmp`.
+   * not a batch).
+   * @throws {FileStoreError} A file could not be written: nothing delivered,
+   * nothing left in `tmp`.
    * @throws {PartialDeliveryError} A file could not be published after
    * others were: they stay delivered (`delivered` names them), the rest not.
    * @throws {NotDurableError} All were delivered, but `new` could not be
    * fsynced: do not deliver them again.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { FileStore } from "@filestore/filestore";
-   * import { memoryFileSystem } from "@filestore/filestore/memory";
-   *
-   * const store = new FileStore("/s", { fs: memoryFileSystem() });
-   * await store.prepare();
-   * const progress: number[] = [];
-   * const names = await store.deliverMany(["a", "b", { data: "c", name: "c" }], {
-   *   onProgress: (done) => progress.push(done),
-   * });
-   * assert.equal(names.length, 3);
-   * assert.equal(names[2], "c");
-   * assert.deepEqual(progress, [1, 2, 3]);
-   * ```
    */
   async deliverMany(
     files: Iterable<DeliverData | BatchFile>,
     options: DeliverManyOptions = {},
   ): Promise<string[]> {
     const items = checkBatch(files);
-    const durability = options.durability === undefined
-      ? undefined
-      : checkDurability(options.durability);
+    const durability = checkDurability(options.durability);
     const ctx = await this.#context();
     return await deliverMany(
       ctx,
@@ -422,8 +337,7 @@ export class FileStore {
    * race moves on to the next file.
    *
    * Candidates come from one listing of `new`, re-read when they run out or
-   * when a file goes back to `new`, so a file that arrives meanwhile with a
-   * smaller name may wait for the next listing.
+   * when a file goes back; a file arriving meanwhile waits for the next.
    *
    * @param options The retry limit for this claim's `fail()`.
    * @returns The claim, or `null` when `new` has no file.
@@ -447,9 +361,7 @@ export class FileStore {
    * ```
    */
   async claim(options: ClaimOptions = {}): Promise<Claim | null> {
-    const max = options.maxAttempts === undefined
-      ? undefined
-      : checkCount(options.maxAttempts, "maxAttempts", 999);
+    const max = checkMaxAttempts(options.maxAttempts);
     const ctx = await this.#context();
     return await claimNext(ctx, max ?? ctx.maxAttempts);
   }
@@ -467,34 +379,9 @@ export class FileStore {
    */
   async claimed(entry: string, options: ClaimOptions = {}): Promise<Claim> {
     const name = checkEntry(entry);
-    const max = options.maxAttempts === undefined
-      ? undefined
-      : checkCount(options.maxAttempts, "maxAttempts", 999);
-    const info = parseEntry(name);
-    if (info.state !== "c") {
-      throw new InvalidNameError(
-        `Invalid claim '${name}': not the name of a claimed file in 'cur'`,
-      );
-    }
+    const max = checkMaxAttempts(options.maxAttempts);
     const ctx = await this.#context();
-    try {
-      await ctx.fs.lstat(entryPath(ctx, "cur", name));
-    } catch (err) {
-      if (err instanceof NotFoundError) {
-        throw new ClaimLostError(
-          `Cannot find claim '${name}': 'cur/${name}' does not exist`,
-          { cause: err.cause ?? err },
-        );
-      }
-      rethrow(err, `Cannot find claim '${name}'`, `cur/${name}`);
-    }
-    return newClaim(
-      ctx,
-      name,
-      info.name,
-      info.attempts,
-      max ?? ctx.maxAttempts,
-    );
+    return await claimedEntry(ctx, name, max ?? ctx.maxAttempts);
   }
 
   /**
@@ -504,24 +391,6 @@ export class FileStore {
    * @param options Stop signal, watching, poll interval, retry limit.
    * @returns The claims.
    * @throws {TypeError} `pollInterval` is not from 0 to 2^31 - 1 ms.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { FileStore } from "@filestore/filestore";
-   * import { memoryFileSystem } from "@filestore/filestore/memory";
-   *
-   * const store = new FileStore("/s", { fs: memoryFileSystem() });
-   * await store.prepare();
-   * await store.deliver("a");
-   * await store.deliver("b");
-   * const seen: string[] = [];
-   * for await (const claim of store.claims()) {
-   *   seen.push(await claim.text());
-   *   await claim.done();
-   * }
-   * assert.deepEqual(seen, ["a", "b"]);
-   * ```
    */
   async *claims(options: ClaimsOptions = {}): AsyncIterable<Claim> {
     const poll = checkAge(
@@ -529,9 +398,7 @@ export class FileStore {
       "pollInterval",
       MAX_TIMER,
     );
-    const max = options.maxAttempts === undefined
-      ? undefined
-      : checkCount(options.maxAttempts, "maxAttempts", 999);
+    const max = checkMaxAttempts(options.maxAttempts);
     const ctx = await this.#context();
     yield* claims(
       ctx,
@@ -647,23 +514,6 @@ export class FileStore {
    *
    * @returns Counts and ages per area; the dead-letter area counts zero
    * until it exists.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { FileStore } from "@filestore/filestore";
-   * import { memoryFileSystem } from "@filestore/filestore/memory";
-   *
-   * const store = new FileStore("/s", { fs: memoryFileSystem() });
-   * await store.prepare();
-   * await store.deliver("x");
-   * await store.deliver("y");
-   * await store.claim();
-   * const stats = await store.stats();
-   * assert.equal(stats.new.count, 1);
-   * assert.equal(stats.cur.claimed, 1);
-   * assert.equal(stats.dead.count, 0);
-   * ```
    */
   async stats(): Promise<StoreStats> {
     return await stats(await this.#context());

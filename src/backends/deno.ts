@@ -11,13 +11,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { denoFileSystem } from "@filestore/filestore/deno";
  *
  * const dir = await Deno.makeTempDir();
  * const store = new FileStore(dir, { fs: denoFileSystem() });
  * await store.prepare();
- * console.log(await store.list("new")); // []
+ * const name = await store.deliver("on disk");
+ * assert.deepEqual(await store.list("new"), [`${dir}/new/${name}`]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
@@ -235,13 +237,6 @@ class DenoFileSystem implements FileSystem {
  *
  * @param options Declared capabilities.
  * @returns The filesystem.
- *
- * @example
- * ```ts
- * import { denoFileSystem } from "@filestore/filestore/deno";
- * const fs = denoFileSystem();
- * console.log(fs.pid === Deno.pid); // true
- * ```
  */
 export function denoFileSystem(
   options: DenoFileSystemOptions = {},

@@ -13,13 +13,14 @@
  *
  * @example A store in memory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
  * const store = new FileStore("/store", { fs: memoryFileSystem() });
  * await store.prepare();
  * await store.deliver("hello", { name: "greeting" });
- * console.log(await store.list("new")); // ["/store/new/greeting"]
+ * assert.deepEqual(await store.list("new"), ["/store/new/greeting"]);
  * ```
  *
  * @module
@@ -38,13 +39,6 @@ import type {
 
 /**
  * Options of {@linkcode memoryFileSystem}.
- *
- * @example
- * ```ts
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- * const fs = memoryFileSystem({ pid: 7, hostname: "test", hardLinks: false });
- * console.log(fs.pid, fs.hostname); // 7 "test"
- * ```
  */
 export interface MemoryFileSystemOptions {
   /**
@@ -156,6 +150,7 @@ interface State {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { MemoryFileSystem } from "@filestore/filestore/memory";
  *
@@ -165,7 +160,7 @@ interface State {
  * await store.deliver("kept", { durability: "full" });
  * await store.deliver("lost", { durability: "none" });
  * fs.crash(); // the power cut: only what was fsynced is left
- * console.log((await store.list("new")).length); // 1
+ * assert.equal((await store.list("new")).length, 1);
  * ```
  */
 export class MemoryFileSystem implements FileSystem {
@@ -695,12 +690,14 @@ class MemHandle implements FileHandle {
  *
  * @example Two simulated processes on one tree
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
  * const fs = memoryFileSystem({ pid: 10 });
  * const other = fs.share({ pid: 11 });
  * fs.mkdir("/shared");
- * console.log(other.readDir("/").map((e) => e.name)); // ["shared"]
+ * assert.deepEqual(other.readDir("/").map((e) => e.name), ["shared"]);
+ * assert.equal(other.pid, 11);
  * ```
  */
 export function memoryFileSystem(

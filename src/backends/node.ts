@@ -7,13 +7,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileStore } from "@filestore/filestore";
  * import { nodeFileSystem } from "@filestore/filestore/node";
  *
  * const dir = await Deno.makeTempDir();
  * const store = new FileStore(dir, { fs: nodeFileSystem() });
  * await store.prepare();
- * console.log(await store.list("new")); // []
+ * const name = await store.deliver("on disk");
+ * assert.deepEqual(await store.list("new"), [`${dir}/new/${name}`]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
@@ -294,13 +296,6 @@ class NodeFileSystem implements FileSystem {
  *
  * @param options Declared capabilities.
  * @returns The filesystem.
- *
- * @example
- * ```ts
- * import { nodeFileSystem } from "@filestore/filestore/node";
- * const fs = nodeFileSystem();
- * console.log(fs.capabilities.hardLinks); // true
- * ```
  */
 export function nodeFileSystem(
   options: NodeFileSystemOptions = {},

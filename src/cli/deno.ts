@@ -20,12 +20,6 @@ export { type CliIo, main };
  * The command's streams, signals and spawning, from Deno's APIs.
  *
  * @returns The I/O for {@linkcode main}.
- *
- * @example
- * ```ts
- * import { denoIo, main } from "@filestore/filestore/cli";
- * console.log(await main(["--version"], denoIo())); // prints the version, then 0
- * ```
  */
 export function denoIo(): CliIo {
   const write = async (

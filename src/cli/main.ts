@@ -21,20 +21,24 @@ import { type Command, parseCommand, usage, UsageError } from "./parse.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type CliIo, main } from "@filestore/filestore/cli";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
+ * const errors: string[] = [];
  * const io: CliIo = {
  *   stdin: async function* () {},
- *   stdout: (d) => console.log(typeof d === "string" ? d.trim() : d),
- *   stderr: (t) => console.error(t.trim()),
+ *   stdout: () => {},
+ *   stderr: (t) => void errors.push(t),
  *   stderrIsTerminal: false,
  *   env: () => undefined,
  *   fs: memoryFileSystem(),
  *   onSignal: () => () => {},
  *   run: () => Promise.resolve(0),
  * };
- * console.log(await main(["--store", "/s", "prepare"], io)); // 0
+ * assert.equal(await main(["--store", "/s", "prepare"], io), 0);
+ * assert.equal(await main(["--store", "/s", "list", "elsewhere"], io), 2);
+ * assert.match(errors.join(""), /elsewhere/);
  * ```
  */
 export interface CliIo {
@@ -130,6 +134,7 @@ class Output {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "@filestore/filestore/cli";
  * import { memoryFileSystem } from "@filestore/filestore/memory";
  *
@@ -148,7 +153,8 @@ class Output {
  * };
  * await main(["-s", "/s", "prepare"], io);
  * await main(["-s", "/s", "deliver", "--name", "x"], io);
- * console.log(await main(["-s", "/s", "list", "new"], io), out); // 0 "x\n/s/new/x\n"
+ * assert.equal(await main(["-s", "/s", "list", "new"], io), 0);
+ * assert.equal(out, "x\n/s/new/x\n");
  * ```
  */
 export async function main(args: string[], io: CliIo): Promise<number> {
