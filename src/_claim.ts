@@ -3,7 +3,7 @@
 // One rename; the loser of a race sees "not found" and takes the next.
 import { type Context, entryPath } from "./_context.ts";
 import { claimOrder } from "./_candidates.ts";
-import { entryOf, parseEntry } from "./_entry.ts";
+import { type EntryInfo, entryOf, parseEntry } from "./_entry.ts";
 import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
@@ -55,18 +55,24 @@ export async function claimNext(
   }
 }
 
-/** The claim `cur/<entry>`, checked to be a claim and to be there. */
-export async function claimedEntry(
-  ctx: Context,
-  entry: string,
-  maxAttempts: number,
-): Promise<Claim> {
+/** Checks, before any call, that an entry is the name of a claim. */
+export function checkClaimEntry(entry: string): EntryInfo {
   const info = parseEntry(entry);
   if (info.state !== "c") {
     throw new InvalidNameError(
       `Invalid claim '${entry}': not the name of a claimed file in 'cur'`,
     );
   }
+  return info;
+}
+
+/** The claim `cur/<entry>`, checked to be there. */
+export async function claimedEntry(
+  ctx: Context,
+  entry: string,
+  info: EntryInfo,
+  maxAttempts: number,
+): Promise<Claim> {
   try {
     await ctx.fs.lstat(entryPath(ctx, "cur", entry));
   } catch (err) {

@@ -21,7 +21,7 @@ import {
   checkStore,
   MAX_TIMER,
 } from "./_checks.ts";
-import { claimedEntry, claimNext } from "./_claim.ts";
+import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
 import { type Context, openContext } from "./_context.ts";
@@ -380,8 +380,9 @@ export class FileStore {
   async claimed(entry: string, options: ClaimOptions = {}): Promise<Claim> {
     const name = checkEntry(entry);
     const max = checkMaxAttempts(options.maxAttempts);
+    const info = checkClaimEntry(name);
     const ctx = await this.#context();
-    return await claimedEntry(ctx, name, max ?? ctx.maxAttempts);
+    return await claimedEntry(ctx, name, info, max ?? ctx.maxAttempts);
   }
 
   /**
