@@ -2,12 +2,8 @@
 // before anything touches the disk.
 import { type Area, AREAS, MAX_ENTRY_BYTES, MAX_NAME_BYTES } from "./areas.ts";
 import { InvalidAreaError, InvalidNameError } from "./errors.ts";
-import type {
-  BatchFile,
-  DeliverData,
-  Durability,
-  FileStoreOptions,
-} from "./options.ts";
+import type { BatchFile, DeliverData, FileStoreOptions } from "./options.ts";
+import type { Durability } from "./durability.ts";
 
 const encoder = new TextEncoder();
 

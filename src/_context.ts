@@ -1,14 +1,11 @@
 // What a store shares with the claims and files it hands out: the
-// filesystem, the paths, the settings and the candidate cache; made once,
-// on a store's first operation.
-import { type Area, AREAS } from "./areas.ts";
-import { Candidates } from "./_candidates.ts";
-import { listCandidates } from "./_claim.ts";
-import { NameGenerator } from "./_name_generator.ts";
-import { defaultFileSystem } from "./default_file_system.ts";
-import { NotADirectoryError } from "./errors.ts";
+// filesystem, the paths, the settings and the candidate cache
+// (_open_context.ts makes it).
+import type { Area } from "./areas.ts";
+import type { Candidates } from "./_candidates.ts";
+import type { NameGenerator } from "./_name_generator.ts";
+import type { Durability } from "./durability.ts";
 import type { FileSystem } from "./file_system.ts";
-import type { Durability, FileStoreOptions } from "./options.ts";
 
 export interface Context {
   readonly fs: FileSystem;
@@ -29,54 +26,4 @@ export function areaPath(ctx: Context, area: Area): string {
 
 export function entryPath(ctx: Context, area: Area, entry: string): string {
   return `${ctx.dir}/${area}/${entry}`;
-}
-
-/**
- * Makes a store's context on its first operation. Once per store: an area
- * that is a symbolic link could lead every rename out of the store, so it is
- * refused before anything else.
- */
-export async function openContext(
-  dir: string,
-  options: FileStoreOptions,
-): Promise<Context> {
-  const fs = options.fs ?? await defaultFileSystem();
-  for (const area of AREAS) {
-    let info;
-    try {
-      info = await fs.lstat(`${dir}/${area}`);
-    } catch {
-      continue; // missing (not prepared yet), or the operation will say
-    }
-    if (info.isSymlink) {
-      throw new NotADirectoryError(
-        `Cannot use the store '${dir}': '${area}' is a symbolic link`,
-      );
-    }
-  }
-  const clock = options.now ?? Date.now;
-  const now = (): number => {
-    const t = clock();
-    // Tokens hold ten base-36 digits of milliseconds: up to the year
-    // 117,000.
-    if (typeof t !== "number" || !(t >= 0 && t < 36 ** 10)) {
-      throw new TypeError(
-        `The clock 'now' returned '${
-          String(t)
-        }': expected milliseconds since the epoch`,
-      );
-    }
-    return t;
-  };
-  const ctx: Context = {
-    fs,
-    dir,
-    names: new NameGenerator(fs.pid, fs.hostname, fs.processScope ?? ""),
-    durability: options.durability ?? "full",
-    maxAttempts: options.maxAttempts ?? 5,
-    keep: options.keep ?? false,
-    now,
-    candidates: new Candidates(() => listCandidates(ctx)),
-  };
-  return ctx;
 }

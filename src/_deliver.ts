@@ -14,12 +14,8 @@ import {
   PartialDeliveryError,
 } from "./errors.ts";
 import type { FileHandle } from "./file_system.ts";
-import type {
-  BatchFile,
-  DeliverData,
-  DeliverManyOptions,
-  Durability,
-} from "./options.ts";
+import type { BatchFile, DeliverData, DeliverManyOptions } from "./options.ts";
+import type { Durability } from "./durability.ts";
 
 /**
  * Gives `from` the name `to` without ever replacing a file at `to`: a hard

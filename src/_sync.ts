@@ -4,7 +4,7 @@ import type { Area } from "./areas.ts";
 import { areaPath, type Context } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
 import { AlreadyExistsError } from "./errors.ts";
-import type { Durability } from "./options.ts";
+import type { Durability } from "./durability.ts";
 
 /** Fsyncs an area when the durability asks for it and the backend can. */
 export async function syncArea(

@@ -10,8 +10,7 @@ import { entryOf } from "./_entry.ts";
 import { failEntry, lost, returnEntry } from "./_fail.ts";
 import { syncAfter } from "./_sync.ts";
 import { InvalidStateError } from "./errors.ts";
-import type { Durability } from "./options.ts";
-import type { FileStore as _FileStore } from "./store.ts";
+import type { Durability } from "./durability.ts";
 
 /** Options of {@linkcode Claim.done}. */
 export interface DoneOptions {

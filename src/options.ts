@@ -5,17 +5,8 @@
  */
 
 import type { Claim } from "./claim.ts";
+import type { Durability } from "./durability.ts";
 import type { FileSystem } from "./file_system.ts";
-import type { FileStore as _FileStore } from "./store.ts";
-
-/**
- * How much a store does to make a change survive a power cut: `"full"`
- * fsyncs each file and the directories it enters, `"file"` fsyncs the file's
- * data only (an acknowledged delivery may then survive only in `tmp`),
- * `"none"` fsyncs nothing (a power cut may leave empty files visible in
- * `new`).
- */
-export type Durability = "full" | "file" | "none";
 
 /**
  * Options of the {@linkcode FileStore} constructor.

@@ -24,7 +24,8 @@ import {
 import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
-import { type Context, openContext } from "./_context.ts";
+import type { Context } from "./_context.ts";
+import { openContext } from "./_open_context.ts";
 import { deliver, deliverMany } from "./_deliver.ts";
 import * as files from "./_files.ts";
 import { recover } from "./_recover.ts";

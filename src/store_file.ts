@@ -10,7 +10,6 @@ import { quietly, rethrow } from "./_rethrow.ts";
 import { toBytes } from "./_write.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { FileHandle } from "./file_system.ts";
-import type { FileStore as _FileStore } from "./store.ts";
 
 let make: (ctx: Context, name: string, handle: FileHandle) => StoreFile;
 

@@ -26,6 +26,9 @@ if (mode === "produce") {
   await store.consume(async (claim) => {
     const body = await claim.text();
     note(`H ${body} ${claim.entry}`);
+    // Some work takes a while: kills then land between a handler and its
+    // done(), the redelivery the soak must tell from a double.
+    if (Math.random() < 0.1) await new Promise((r) => setTimeout(r, 20));
     try {
       await claim.done();
     } catch (err) {

@@ -7,7 +7,7 @@
 
 import { parseArgs as parse } from "node:util";
 import type { Area } from "../areas.ts";
-import type { Durability } from "../options.ts";
+import type { Durability } from "../durability.ts";
 
 /** Options every store command takes. */
 export interface CommonOptions {
