@@ -3,10 +3,7 @@
 // the cause.
 import {
   AlreadyExistsError,
-  DirectoryNotEmptyError,
   FileStoreError,
-  type FileStoreErrorOptions,
-  IOError,
   NoSpaceError,
   NotADirectoryError,
   NotAFileError,
@@ -14,25 +11,7 @@ import {
   PermissionDeniedError,
   TooManyOpenFilesError,
 } from "./errors.ts";
-
-type ErrorClass = new (
-  message: string,
-  options?: FileStoreErrorOptions,
-) => FileStoreError;
-
-// The classes a backend throws, which carry nothing but a message and a
-// cause; others (ClaimLostError, NotDurableError, ...) pass through whole.
-const WRAPPED: ErrorClass[] = [
-  NotFoundError,
-  AlreadyExistsError,
-  NotADirectoryError,
-  NotAFileError,
-  DirectoryNotEmptyError,
-  PermissionDeniedError,
-  NoSpaceError,
-  TooManyOpenFilesError,
-  IOError,
-];
+import { type ErrorClass, NATIVE_CLASSES } from "./_error_classes.ts";
 
 function nativeCode(err: FileStoreError): string {
   const code = (err.cause as { code?: unknown } | undefined)?.code;
@@ -71,8 +50,8 @@ export function rethrow(err: unknown, what: string, subject: string): never {
 /** The error {@linkcode rethrow} throws, returned instead. */
 export function wrap(err: unknown, what: string, subject: string): unknown {
   if (err instanceof FileStoreError) {
-    const Class = WRAPPED.find((c) => err.constructor === c);
-    if (Class) {
+    const Class = err.constructor as ErrorClass;
+    if (NATIVE_CLASSES.has(Class)) {
       return new Class(`${what}: ${reason(err, subject)}`, {
         cause: err.cause ?? err,
       });

@@ -6,7 +6,7 @@ import * as nodeFs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import type { FileSystem } from "../mod.ts";
+import { FileStore, type FileStoreOptions, type FileSystem } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
 import { nodeFileSystem } from "../src/backends/node.ts";
 
@@ -137,4 +137,39 @@ export function backendSuite(
   if (backend.skip !== undefined) {
     test(`${name}: skipped`, { skip: backend.skip }, () => {});
   } else describe(name, fn);
+}
+
+/** What a queue test gets: a prepared store, and how to open more. */
+export type StoreSandbox = Sandbox & {
+  store: FileStore;
+  root: string;
+  open: (options?: FileStoreOptions) => FileStore;
+  /** How far the stores' clock runs ahead of the real one. */
+  clock: { ahead: number };
+};
+
+/**
+ * A `test()` for `backend` that runs with a prepared store in a fresh
+ * sandbox; `defaults` go to every store it opens.
+ */
+export function storeTest(
+  backend: Backend,
+  defaults: FileStoreOptions = {},
+): (name: string, fn: (s: StoreSandbox) => Promise<void>) => void {
+  return (name, fn) =>
+    test(name, () =>
+      withSandbox(backend, async (sandbox) => {
+        const root = `${sandbox.dir}/store`;
+        const clock = { ahead: 0 };
+        const open = (options: FileStoreOptions = {}) =>
+          new FileStore(root, {
+            fs: sandbox.fs,
+            now: () => Date.now() + clock.ahead,
+            ...defaults,
+            ...options,
+          });
+        const store = open();
+        await store.prepare();
+        await fn({ ...sandbox, store, root, open, clock });
+      }));
 }

@@ -11,16 +11,9 @@ import {
   MAX_NAME_BYTES,
   PartialDeliveryError,
 } from "../mod.ts";
-import type { FileStoreOptions, FileSystem } from "../mod.ts";
+import type { FileSystem } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
-import {
-  backends,
-  backendSuite,
-  bytes,
-  type Sandbox,
-  text,
-  withSandbox,
-} from "./_backends.ts";
+import { backends, backendSuite, bytes, storeTest, text } from "./_backends.ts";
 import { faultyFileSystem } from "../src/testing.ts";
 
 // The same filesystem, with handles that cannot fsync off the main thread.
@@ -54,32 +47,7 @@ async function age(fs: FileSystem, path: string, ms: number): Promise<void> {
 
 for (const backend of backends) {
   backendSuite(`queue (${backend.name})`, backend, () => {
-    const it = (
-      name: string,
-      fn: (
-        s: Sandbox & {
-          store: FileStore;
-          root: string;
-          open: (options?: FileStoreOptions) => FileStore;
-          /** How far the stores' clock runs ahead of the real one. */
-          clock: { ahead: number };
-        },
-      ) => Promise<void>,
-    ) =>
-      test(name, () =>
-        withSandbox(backend, async (sandbox) => {
-          const root = `${sandbox.dir}/store`;
-          const clock = { ahead: 0 };
-          const open = (options: FileStoreOptions = {}) =>
-            new FileStore(root, {
-              fs: sandbox.fs,
-              now: () => Date.now() + clock.ahead,
-              ...options,
-            });
-          const store = open();
-          await store.prepare();
-          await fn({ ...sandbox, store, root, open, clock });
-        }));
+    const it = storeTest(backend);
 
     it("deliver() publishes the exact bytes and leaves tmp empty", async ({ store, fs, root }) => {
       const name = await store.deliver("hello");

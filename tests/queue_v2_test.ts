@@ -6,15 +6,9 @@ import { spawnSync } from "node:child_process";
 import * as nodeFs from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
-import { FileStore, type FileStoreOptions } from "../mod.ts";
+import { FileStore } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
-import {
-  backends,
-  backendSuite,
-  type Sandbox,
-  text,
-  withSandbox,
-} from "./_backends.ts";
+import { backends, backendSuite, storeTest, text } from "./_backends.ts";
 
 async function drain(store: FileStore): Promise<string[]> {
   const bodies: string[] = [];
@@ -27,32 +21,7 @@ async function drain(store: FileStore): Promise<string[]> {
 
 for (const backend of backends) {
   backendSuite(`queue v2 (${backend.name})`, backend, () => {
-    const it = (
-      name: string,
-      fn: (
-        s: Sandbox & {
-          store: FileStore;
-          root: string;
-          open: (options?: FileStoreOptions) => FileStore;
-          clock: { ahead: number };
-        },
-      ) => Promise<void>,
-    ) =>
-      test(name, () =>
-        withSandbox(backend, async (sandbox) => {
-          const root = `${sandbox.dir}/store`;
-          const clock = { ahead: 0 };
-          const open = (options: FileStoreOptions = {}) =>
-            new FileStore(root, {
-              fs: sandbox.fs,
-              durability: "none",
-              now: () => Date.now() + clock.ahead,
-              ...options,
-            });
-          const store = open();
-          await store.prepare();
-          await fn({ ...sandbox, store, root, open, clock });
-        }));
+    const it = storeTest(backend, { durability: "none" });
 
     it("claim() takes names in UTF-8 byte order, as other languages sort them", async ({ store }) => {
       for (const name of ["\u{1F600}", "\uffff", "z", "\u00e9"]) {

@@ -2,40 +2,8 @@
 // turns a native filesystem failure into a filestore error, the process
 // scope and process state read from Linux's /proc, and reading a whole file
 // with few calls. Both runtimes put the POSIX error name in `code`.
-import {
-  AlreadyExistsError,
-  DirectoryNotEmptyError,
-  FileStoreError,
-  type FileStoreErrorOptions,
-  IOError,
-  NoSpaceError,
-  NotADirectoryError,
-  NotAFileError,
-  NotFoundError,
-  PermissionDeniedError,
-  TooManyOpenFilesError,
-} from "../errors.ts";
-
-type ErrorClass = new (
-  message: string,
-  options?: FileStoreErrorOptions,
-) => FileStoreError;
-
-const BY_CODE: Record<string, ErrorClass> = {
-  ENOENT: NotFoundError,
-  EEXIST: AlreadyExistsError,
-  ENOTDIR: NotADirectoryError,
-  EISDIR: NotAFileError,
-  ELOOP: NotAFileError,
-  ENOTEMPTY: DirectoryNotEmptyError,
-  EACCES: PermissionDeniedError,
-  EPERM: PermissionDeniedError,
-  EROFS: PermissionDeniedError,
-  ENOSPC: NoSpaceError,
-  EDQUOT: NoSpaceError,
-  EMFILE: TooManyOpenFilesError,
-  ENFILE: TooManyOpenFilesError,
-};
+import { FileStoreError, IOError } from "../errors.ts";
+import { BY_CODE } from "../_error_classes.ts";
 
 /** Runs one native call; a failure becomes a filestore error. */
 export function call<T>(operation: string, path: string, fn: () => T): T {
