@@ -142,6 +142,23 @@ export function checkStore(path: unknown, options: FileStoreOptions): void {
 }
 
 /** Checks an optional durability. */
+/** Checks a mode of create(). */
+export function checkMode(mode: unknown): void {
+  if (mode !== "w" && mode !== "a" && mode !== "x") {
+    throw new TypeError(
+      `Invalid mode '${String(mode)}': expected 'w', 'a' or 'x'`,
+    );
+  }
+}
+
+/** Checks the arguments of move() and copy(); returns the entry. */
+export function checkMove(name: unknown, from: unknown, to: unknown): string {
+  const entry = checkEntry(name);
+  checkArea(from);
+  checkArea(to);
+  return entry;
+}
+
 export function checkDurability(value: unknown): Durability | undefined {
   if (value === undefined) return undefined;
   if (value !== "full" && value !== "file" && value !== "none") {
@@ -177,6 +194,23 @@ export function checkMaxAttempts(value: unknown): number | undefined {
 
 /** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER = 2 ** 31 - 1;
+
+/** Checks a poll interval: what a timer can wait. */
+export function checkPoll(value: unknown): number {
+  return checkAge(value ?? 1000, "pollInterval", MAX_TIMER);
+}
+
+/** Checks consume()'s handler and options; returns the concurrency. */
+export function checkConsume(
+  handler: unknown,
+  options: { concurrency?: unknown; pollInterval?: unknown },
+): number {
+  if (typeof handler !== "function") {
+    throw new TypeError("The handler must be a function");
+  }
+  checkPoll(options.pollInterval);
+  return checkCount(options.concurrency ?? 1, "concurrency", 1024);
+}
 
 /** Checks a duration in milliseconds: finite, 0 or more, at most `max`. */
 export function checkAge(

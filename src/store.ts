@@ -12,14 +12,16 @@ import {
   checkAge,
   checkArea,
   checkBatch,
-  checkCount,
+  checkConsume,
   checkData,
   checkDurability,
   checkEntry,
   checkMaxAttempts,
+  checkMode,
+  checkMove,
   checkName,
+  checkPoll,
   checkStore,
-  MAX_TIMER,
 } from "./_checks.ts";
 import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
@@ -135,11 +137,7 @@ export class FileStore {
    */
   async create(name: string, mode: CreateMode = "w"): Promise<StoreFile> {
     checkName(name);
-    if (mode !== "w" && mode !== "a" && mode !== "x") {
-      throw new TypeError(
-        `Invalid mode '${String(mode)}': expected 'w', 'a' or 'x'`,
-      );
-    }
+    checkMode(mode);
     const ctx = await this.#context();
     return newStoreFile(ctx, name, await files.create(ctx, name, mode));
   }
@@ -192,9 +190,7 @@ export class FileStore {
     to: Area,
     options: MoveOptions = {},
   ): Promise<void> {
-    const entry = checkEntry(name);
-    checkArea(from);
-    checkArea(to);
+    const entry = checkMove(name, from, to);
     await files.move(await this.#context(), entry, from, to, options);
   }
 
@@ -217,9 +213,7 @@ export class FileStore {
     to: Area,
     options: MoveOptions = {},
   ): Promise<void> {
-    const entry = checkEntry(name);
-    checkArea(from);
-    checkArea(to);
+    const entry = checkMove(name, from, to);
     await files.copy(await this.#context(), entry, from, to, options);
   }
 
@@ -331,11 +325,10 @@ export class FileStore {
   }
 
   /**
-   * Takes the first file of `new` in claim order (by name, in UTF-8 byte
-   * order, then by attempts) by renaming it into `cur` under a name that
-   * carries a new token of this process: one rename. Across any number of
-   * processes, each file is claimed by one of them; a claimer that loses a
-   * race moves on to the next file.
+   * Takes the first file of `new` in claim order (by name in UTF-8 byte
+   * order, then attempts) with one rename into `cur`, to a name carrying a
+   * new token of this process. Of any number of claimers one gets each file;
+   * a loser of a race moves on to the next.
    *
    * Candidates come from one listing of `new`, re-read when they run out or
    * when a file goes back; a file arriving meanwhile waits for the next.
@@ -358,7 +351,6 @@ export class FileStore {
    * assert.equal(first?.name, "a");
    * assert.equal((await first!.fail(new Error("no"))).dead, true);
    * assert.equal((await store.claim())?.name, "b");
-   * assert.equal(await store.claim(), null);
    * ```
    */
   async claim(options: ClaimOptions = {}): Promise<Claim | null> {
@@ -395,11 +387,7 @@ export class FileStore {
    * @throws {TypeError} `pollInterval` is not from 0 to 2^31 - 1 ms.
    */
   async *claims(options: ClaimsOptions = {}): AsyncIterable<Claim> {
-    const poll = checkAge(
-      options.pollInterval ?? 1000,
-      "pollInterval",
-      MAX_TIMER,
-    );
+    const poll = checkPoll(options.pollInterval);
     const max = checkMaxAttempts(options.maxAttempts);
     const ctx = await this.#context();
     yield* claims(
@@ -445,15 +433,7 @@ export class FileStore {
     handler: (claim: Claim) => unknown,
     options: ConsumeOptions = {},
   ): Promise<ConsumeResult> {
-    if (typeof handler !== "function") {
-      throw new TypeError("The handler must be a function");
-    }
-    const concurrency = checkCount(
-      options.concurrency ?? 1,
-      "concurrency",
-      1024,
-    );
-    checkAge(options.pollInterval ?? 1000, "pollInterval", MAX_TIMER);
+    const concurrency = checkConsume(handler, options);
     return await consume(
       (signal) => this.claims({ ...options, signal }),
       handler,
@@ -475,14 +455,13 @@ export class FileStore {
   }
 
   /**
-   * Returns abandoned claims to `new`: claims not touched for longer than
-   * `olderThan`, and claims of a dead process of this host (the same boot
-   * and pid namespace). Each recovery counts as a failed attempt, so a file
-   * that kills its consumer ends in the dead-letter area instead of looping
-   * forever. Each is one rename, so any number of recoverers and holders may
-   * race: one wins. Finished files (kept with `keep`) and files moved into
-   * `cur` with `move()` are never touched. A claim that cannot be moved does
-   * not stop the others; the first such failure is thrown at the end.
+   * Returns abandoned claims to `new`: claims untouched for longer than
+   * `olderThan`, and claims of a dead process of this host (same boot and
+   * pid namespace). Each counts as a failed attempt (a file that kills its
+   * consumer ends in `dead`) and is one rename: recoverers and holders may
+   * race, one wins. Finished files and a user's own files in `cur` are never
+   * touched. A claim that cannot be moved does not stop the others; the
+   * first such failure is thrown at the end.
    *
    * @param options The age limit.
    * @returns Full paths of the recovered files where they are now.
