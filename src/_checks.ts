@@ -136,6 +136,19 @@ export function checkStore(path: unknown, options: FileStoreOptions): void {
   }
   checkDurability(options.durability);
   checkMaxAttempts(options.maxAttempts);
+  for (const kind of ["directories", "files"] as const) {
+    const mode = options.mode?.[kind];
+    if (
+      mode !== undefined &&
+      !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777)
+    ) {
+      throw new TypeError(
+        `Invalid mode.${kind} '${
+          String(mode)
+        }': expected permission bits from 0 to 0o7777`,
+      );
+    }
+  }
   if (options.now !== undefined && typeof options.now !== "function") {
     throw new TypeError("The clock 'now' must be a function");
   }

@@ -4,6 +4,7 @@
 import { type Context, entryPath } from "./_context.ts";
 import { claimOrder } from "./_candidates.ts";
 import { type EntryInfo, entryOf, parseEntry } from "./_entry.ts";
+import { failEntry } from "./_fail.ts";
 import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
@@ -51,7 +52,39 @@ export async function claimNext(
       if (err instanceof NotFoundError) continue;
       rethrow(err, `Cannot claim '${info.name}'`, `new/${entry}`);
     }
+    // The listing said "a regular file", but a producer may have put a link,
+    // a FIFO or a device in its place before the rename: such an entry is
+    // never handed out. It goes aside to `dead`, where stats() counts it
+    // among the ignored, and the next candidate is taken.
+    if (!(await isRegular(ctx, claimed))) {
+      await setAside(ctx, claimed, info.name, info.attempts);
+      continue;
+    }
     return newClaim(ctx, claimed, info.name, info.attempts, maxAttempts);
+  }
+}
+
+// Where the look itself fails, the claim is handed out all the same: its
+// reads refuse anything but a regular file (FileSystem.readFile), and a
+// claim thrown away here would wait for its age.
+async function isRegular(ctx: Context, entry: string): Promise<boolean> {
+  try {
+    return (await ctx.fs.lstat(entryPath(ctx, "cur", entry))).isFile;
+  } catch {
+    return true;
+  }
+}
+
+async function setAside(
+  ctx: Context,
+  entry: string,
+  name: string,
+  attempts: number,
+): Promise<void> {
+  try {
+    await failEntry(ctx, entry, { name, attempts }, 0, { operation: "fail" });
+  } catch (err) {
+    if (!(err instanceof ClaimLostError)) throw err;
   }
 }
 

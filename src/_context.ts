@@ -14,6 +14,8 @@ export interface Context {
   readonly durability: Durability;
   readonly maxAttempts: number;
   readonly keep: boolean;
+  /** Permission bits of new directories and files, where set. */
+  readonly mode: { readonly directories?: number; readonly files?: number };
   /** The clock, in milliseconds since the epoch. */
   readonly now: () => number;
   /** The listing of `new` that claims take their candidates from. */
@@ -26,4 +28,16 @@ export function areaPath(ctx: Context, area: Area): string {
 
 export function entryPath(ctx: Context, area: Area, entry: string): string {
   return `${ctx.dir}/${area}/${entry}`;
+}
+
+/** The options of mkdir() for a directory of the store. */
+export function directoryOptions(ctx: Context): { mode?: number } {
+  const mode = ctx.mode.directories;
+  return mode === undefined ? {} : { mode };
+}
+
+/** The options of open() for a file the store creates. */
+export function fileOptions(ctx: Context): { mode?: number } {
+  const mode = ctx.mode.files;
+  return mode === undefined ? {} : { mode };
 }

@@ -12,6 +12,7 @@ import {
   NotDurableError,
   NotFoundError,
   PartialDeliveryError,
+  TooManyOpenFilesError,
 } from "./errors.ts";
 import type { FileHandle } from "./file_system.ts";
 import type { BatchFile, DeliverData, DeliverManyOptions } from "./options.ts";
@@ -104,7 +105,14 @@ export async function deliver(
   const temp = entryPath(ctx, "tmp", "." + generated);
   let written = false;
   try {
-    await write(ctx.fs, temp, data, durability !== "none", false);
+    await write(
+      ctx.fs,
+      temp,
+      data,
+      durability !== "none",
+      false,
+      ctx.mode.files,
+    );
     written = true;
     await publishDelivery(ctx, temp, name, explicit === undefined);
   } catch (err) {
@@ -134,9 +142,12 @@ export async function deliverMany(
 ): Promise<string[]> {
   const fs = ctx.fs;
   const delivered: string[] = [];
-  // Sub-batches bound the number of open files.
-  for (let start = 0; start < items.length; start += BATCH_OPEN) {
-    const batch = items.slice(start, start + BATCH_OPEN).map((item) => {
+  // Groups bound the number of open files: at most BATCH_OPEN, and fewer
+  // after the process ran out of descriptors (EMFILE): a group then ends
+  // where the open failed, and the next ones open no more than it did.
+  let limit = BATCH_OPEN;
+  for (let start = 0; start < items.length;) {
+    const group = items.slice(start, start + limit).map((item) => {
       const generated = ctx.names.next();
       return {
         item,
@@ -144,17 +155,27 @@ export async function deliverMany(
         temp: entryPath(ctx, "tmp", "." + generated),
       };
     });
-    const written: typeof batch = [];
+    const written: typeof group = [];
     const handles: FileHandle[] = [];
     try {
-      for (const entry of batch) {
-        const handle = await write(
-          fs,
-          entry.temp,
-          entry.item.data,
-          false,
-          true,
-        );
+      for (const entry of group) {
+        let handle;
+        try {
+          handle = await write(
+            fs,
+            entry.temp,
+            entry.item.data,
+            false,
+            true,
+            ctx.mode.files,
+          );
+        } catch (err) {
+          if (!(err instanceof TooManyOpenFilesError) || !written.length) {
+            throw err;
+          }
+          limit = Math.max(1, written.length - 1);
+          break;
+        }
         written.push(entry);
         handles.push(handle!);
       }
@@ -163,14 +184,14 @@ export async function deliverMany(
     } catch (err) {
       for (const h of handles) await quietly(() => h.close());
       for (const entry of written) await quietly(() => fs.unlink(entry.temp));
-      const failed = batch[written.length] ?? batch[batch.length - 1]!;
+      const failed = group[written.length] ?? group[group.length - 1]!;
       if (delivered.length === 0) {
         rethrow(err, `Cannot deliver '${failed.name}'`, "tmp");
       }
       throw partial(err, failed.name, delivered);
     }
-    for (let i = 0; i < batch.length; i++) {
-      const entry = batch[i]!;
+    for (let i = 0; i < written.length; i++) {
+      const entry = written[i]!;
       try {
         await publishDelivery(
           ctx,
@@ -179,7 +200,7 @@ export async function deliverMany(
           entry.item.name === undefined,
         );
       } catch (err) {
-        for (const rest of batch.slice(i)) {
+        for (const rest of written.slice(i)) {
           await quietly(() => fs.unlink(rest.temp));
         }
         if (delivered.length === 0) {
@@ -190,6 +211,7 @@ export async function deliverMany(
       delivered.push(entry.name);
       options.onProgress?.(delivered.length, items.length);
     }
+    start += written.length;
   }
   if (delivered.length) await syncNew(ctx, durability, delivered);
   return delivered;

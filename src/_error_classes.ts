@@ -25,6 +25,9 @@ export const BY_CODE: Record<string, ErrorClass> = {
   ENOTDIR: NotADirectoryError,
   EISDIR: NotAFileError,
   ELOOP: NotAFileError,
+  // A FIFO or a socket opened without blocking, where nothing is at the
+  // other end.
+  ENXIO: NotAFileError,
   ENOTEMPTY: DirectoryNotEmptyError,
   EACCES: PermissionDeniedError,
   EPERM: PermissionDeniedError,

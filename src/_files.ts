@@ -1,7 +1,13 @@
 // The original API of gocept.filestore, with its defects fixed: prepare,
 // create, list, walk, move, copy, remove, read.
 import type { Area } from "./areas.ts";
-import { areaPath, type Context, entryPath } from "./_context.ts";
+import {
+  areaPath,
+  type Context,
+  directoryOptions,
+  entryPath,
+  fileOptions,
+} from "./_context.ts";
 import { publish } from "./_deliver.ts";
 import { compareUtf8, utf16IsUtf8Order } from "./_entry.ts";
 import { quietly, rethrow } from "./_rethrow.ts";
@@ -44,7 +50,7 @@ export async function prepare(ctx: Context): Promise<void> {
   for (const area of ["tmp", "new", "cur"] as const) {
     const path = areaPath(ctx, area);
     try {
-      await fs.mkdir(path);
+      await fs.mkdir(path, directoryOptions(ctx));
     } catch (err) {
       const denied = err instanceof PermissionDeniedError;
       if (!(err instanceof AlreadyExistsError) && !denied) {
@@ -91,14 +97,16 @@ export async function create(
 ): Promise<FileHandle> {
   const path = entryPath(ctx, "tmp", name);
   try {
-    return await ctx.fs.open(
-      path,
-      mode === "w"
+    // Never through a link planted at tmp/<name>, never into a FIFO.
+    return await ctx.fs.open(path, {
+      ...(mode === "w"
         ? { write: true, create: true, truncate: true }
         : mode === "a"
         ? { append: true, create: true }
-        : { write: true, createNew: true },
-    );
+        : { write: true, createNew: true }),
+      regularOnly: true,
+      ...fileOptions(ctx),
+    });
   } catch (err) {
     rethrow(
       err,
@@ -220,16 +228,26 @@ export async function copy(
   const what = `Cannot copy '${entry}' from '${from}' to '${to}'`;
   const target = entryPath(ctx, to, entry);
   const temp = entryPath(ctx, "tmp", "." + ctx.names.next());
-  await expect(ctx, from, entry, what, (info) => info.isFile);
   let input: FileHandle;
   try {
-    input = await fs.open(entryPath(ctx, from, entry), { read: true });
+    // Opened once and checked for what it is: a regular file, not a link.
+    input = await fs.open(entryPath(ctx, from, entry), {
+      read: true,
+      regularOnly: true,
+    });
   } catch (err) {
     rethrow(err, what, `${from}/${entry}`);
   }
   try {
     // Like a delivery: written in full under a temporary name first.
-    await write(fs, temp, chunksFrom(input), ctx.durability !== "none", false);
+    await write(
+      fs,
+      temp,
+      chunksFrom(input),
+      ctx.durability !== "none",
+      false,
+      ctx.mode.files,
+    );
   } catch (err) {
     rethrow(err, what, "tmp");
   } finally {
@@ -267,8 +285,8 @@ export async function read(
   area: Area,
 ): Promise<Uint8Array> {
   const what = `Cannot read '${entry}' from '${area}'`;
-  await expect(ctx, area, entry, what, (info) => info.isFile);
   try {
+    // One open that refuses links and anything but a regular file.
     return await ctx.fs.readFile(entryPath(ctx, area, entry));
   } catch (err) {
     rethrow(err, what, `${area}/${entry}`);

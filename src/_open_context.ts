@@ -52,6 +52,7 @@ export async function openContext(
     durability: options.durability ?? "full",
     maxAttempts: options.maxAttempts ?? 5,
     keep: options.keep ?? false,
+    mode: options.mode ?? {},
     now,
     candidates: new Candidates(() => listCandidates(ctx)),
   };

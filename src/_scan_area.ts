@@ -4,7 +4,7 @@
 import type { Area } from "./areas.ts";
 import { areaPath, type Context } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
-import { NotFoundError } from "./errors.ts";
+import { NotADirectoryError, NotFoundError } from "./errors.ts";
 import type { DirEntry } from "./file_system.ts";
 
 const BATCH = 256;
@@ -27,6 +27,18 @@ export async function* scanArea(
 ): AsyncIterable<DirEntry[]> {
   const fs = ctx.fs;
   const path = areaPath(ctx, area);
+  // An area swapped for a link after the store was opened is refused at its
+  // next listing (the trust model keeps all but the store's owners from
+  // doing it: PROTOCOL.md, section 1).
+  let link = false;
+  try {
+    link = (await fs.lstat(path)).isSymlink;
+  } catch {
+    // missing: the listing below says so
+  }
+  if (link) {
+    throw new NotADirectoryError(`${what}: '${area}' is a symbolic link`);
+  }
   try {
     if (!fs.scanDir) {
       yield await fs.readDir(path);

@@ -1,7 +1,7 @@
 // Directory fsyncs, done only with durability "full" and where the backend
 // can (PROTOCOL.md: "Sync D").
 import type { Area } from "./areas.ts";
-import { areaPath, type Context } from "./_context.ts";
+import { areaPath, type Context, directoryOptions } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
 import { AlreadyExistsError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
@@ -46,7 +46,7 @@ export function syncAfter(
  */
 export async function makeDeadArea(ctx: Context): Promise<void> {
   try {
-    await ctx.fs.mkdir(areaPath(ctx, "dead"));
+    await ctx.fs.mkdir(areaPath(ctx, "dead"), directoryOptions(ctx));
   } catch (err) {
     if (err instanceof AlreadyExistsError) return;
     throw err;

@@ -85,6 +85,7 @@ export async function write(
   data: DeliverData,
   sync: boolean,
   keepOpen: boolean,
+  mode: number | undefined,
 ): Promise<FileHandle | undefined> {
   if (
     !keepOpen && !sync &&
@@ -95,6 +96,7 @@ export async function write(
       await fs.writeNewFile(
         path,
         typeof data === "string" ? encoder.encode(data) : data,
+        mode,
       );
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) {
@@ -104,7 +106,11 @@ export async function write(
     }
     return undefined;
   }
-  const handle = await fs.open(path, { write: true, createNew: true });
+  const handle = await fs.open(path, {
+    write: true,
+    createNew: true,
+    ...(mode === undefined ? {} : { mode }),
+  });
   try {
     if (typeof data === "string" || data instanceof Uint8Array) {
       await handle.write(

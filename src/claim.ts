@@ -171,7 +171,7 @@ export class Claim {
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         try {
-          handle ??= await fs.open(path, { read: true });
+          handle ??= await fs.open(path, { read: true, regularOnly: true });
           const buffer = new Uint8Array(CHUNK);
           const n = await handle.read(buffer);
           if (n === 0) {

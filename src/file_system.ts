@@ -156,6 +156,23 @@ export interface OpenOptions {
    * @default {false}
    */
   truncate?: boolean;
+  /**
+   * Open only a regular file, never through a link: a final symbolic link
+   * is refused, not followed; a FIFO, a device or a socket is refused
+   * without waiting on it; anything but a regular file is `NotAFileError`.
+   * Race-free where the platform allows it (`O_NOFOLLOW | O_NONBLOCK`, then
+   * `fstat` of what was opened); the backends say where it does not.
+   *
+   * @default {false}
+   */
+  regularOnly?: boolean;
+  /**
+   * The permission bits of a file this call creates, exactly (the process's
+   * umask does not apply: the backend sets them on the new file).
+   *
+   * @default {0o666 less the umask}
+   */
+  mode?: number;
 }
 
 /**
@@ -281,11 +298,19 @@ export interface FileSystem {
    *
    * @param path Absolute path.
    * @param data The whole content.
+   * @param mode The new file's permission bits, exactly (no umask), as in
+   * {@linkcode OpenOptions.mode}.
    */
-  writeNewFile(path: string, data: Uint8Array): MaybePromise<void>;
+  writeNewFile(
+    path: string,
+    data: Uint8Array,
+    mode?: number,
+  ): MaybePromise<void>;
   /**
-   * Reads a whole file. Throws `NotFoundError` if it is missing and
-   * `NotAFileError` for a directory.
+   * Reads a whole regular file, as {@linkcode OpenOptions.regularOnly} opens
+   * it: a symbolic link, a directory, a FIFO, a device or a socket is
+   * `NotAFileError` (never followed, never waited on, never read). Throws
+   * `NotFoundError` if it is missing. Takes about the file's size in memory.
    *
    * @param path Absolute path.
    * @returns The content.
@@ -323,9 +348,13 @@ export interface FileSystem {
    * non-directory is in the way.
    *
    * @param path Absolute path.
-   * @param options `recursive` creates parents.
+   * @param options `recursive` creates parents; `mode`, the permission
+   * bits of the directories it makes, exactly (no umask; setgid included).
    */
-  mkdir(path: string, options?: { recursive?: boolean }): MaybePromise<void>;
+  mkdir(
+    path: string,
+    options?: { recursive?: boolean; mode?: number },
+  ): MaybePromise<void>;
   /**
    * Lists a directory, in no particular order, without `.` and `..`. Throws
    * `NotFoundError` if it is missing and `NotADirectoryError` for a file.

@@ -40,6 +40,17 @@ export interface FileStoreOptions {
    */
   keep?: boolean;
   /**
+   * The permission bits of what the store creates, for a spool shared by
+   * several users (PROTOCOL.md, section 1): `directories` for the areas
+   * `prepare()` makes and `dead` (for example `0o2775`: group-writable,
+   * setgid, so files keep the group), `files` for delivered and created files
+   * (for example `0o664`). Set exactly, whatever the umask (under Deno the
+   * umask still applies to files: Deno has no `fchmod`).
+   *
+   * @default {what the umask leaves of 0o777 and 0o666}
+   */
+  mode?: { directories?: number; files?: number };
+  /**
    * The clock, in milliseconds since the epoch: when claims start, and what
    * `recover()`, `clean()` and `stats()` measure ages against (tests can
    * move it).

@@ -96,27 +96,28 @@ function processRuns(stat: string): boolean {
   return state !== "Z" && state !== "X";
 }
 
-const scratch = new Uint8Array(64 * 1024);
-
 /**
- * Reads a whole regular file through `read` (bytes read into the buffer, 0
- * at the end). A read shorter than the buffer is the end of a regular file,
- * so a small file takes one read.
+ * Reads a whole regular file of `size` bytes (from its fstat) through `read`
+ * (bytes read into the buffer from `at`, 0 at the end), into memory of about
+ * its size: one read when the file did not grow meanwhile.
  */
-export function readAll(read: (buffer: Uint8Array) => number): Uint8Array {
-  let n = read(scratch);
-  if (n < scratch.length) return scratch.slice(0, n);
-  const chunks = [scratch.slice(0, n)];
-  let total = n;
-  while ((n = read(scratch)) > 0) {
-    chunks.push(scratch.slice(0, n));
-    total += n;
-  }
-  const out = new Uint8Array(total);
+export function readAll(
+  size: number,
+  read: (buffer: Uint8Array, at: number) => number,
+): Uint8Array {
+  // One byte more than the size: a read that fills less is the end.
+  let buffer = new Uint8Array(size + 1);
   let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+  while (true) {
+    const n = read(buffer, at);
+    if (n === 0) break;
+    at += n;
+    // A short read of a regular file is its end.
+    if (at < buffer.length) break;
+    // It grew while being read: make room and go on.
+    const bigger = new Uint8Array(buffer.length * 2);
+    bigger.set(buffer);
+    buffer = bigger;
   }
-  return out;
+  return buffer.subarray(0, at);
 }

@@ -26,11 +26,13 @@
  * @module
  */
 
+import { NotAFileError } from "../errors.ts";
 import {
   call,
   fromNativeError,
   type ProcessView,
   processView,
+  readAll,
 } from "./_native.ts";
 import type {
   DirEntry,
@@ -55,6 +57,76 @@ function toInfo(s: Deno.FileInfo): FileInfo {
     mtime: s.mtime?.getTime() ?? 0,
     ctime: s.ctime?.getTime() ?? s.mtime?.getTime() ?? 0,
   };
+}
+
+function denoOptions(options: OpenOptions): Deno.OpenOptions {
+  return {
+    read: !!options.read,
+    write: !!options.write,
+    append: !!options.append,
+    create: !!options.create,
+    createNew: !!options.createNew,
+    truncate: !!options.truncate,
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+  };
+}
+
+function notRegular(path: string): NotAFileError {
+  return new NotAFileError(`open '${path}' failed: not a regular file`);
+}
+
+// Opens only a regular file, never through a link. Deno's open has neither
+// O_NOFOLLOW nor O_NONBLOCK, so: a new file is made exclusively (O_EXCL
+// never follows a link); an existing one is looked at (lstat: a link, a
+// FIFO, a device is refused before any open), opened without O_CREAT and
+// O_TRUNC, and checked (fstat) to be the very file looked at (same device
+// and inode): a link swapped in between is detected before a byte is read
+// or written, and only then is the file truncated. What this cannot stop:
+// a FIFO swapped in between the lstat and the open blocks that open. The
+// trust model (README) keeps `cur` out of producers' reach, so a claim
+// cannot be swapped; the Node backend has no such gap. Returns the file
+// and its size.
+function openRegular(
+  path: string,
+  options: OpenOptions,
+): [Deno.FsFile, number] {
+  if (options.createNew || options.create) {
+    try {
+      const file = Deno.openSync(path, {
+        ...denoOptions(options),
+        create: false,
+        truncate: false,
+        createNew: true,
+      });
+      return [file, 0];
+    } catch (err) {
+      if (options.createNew || !(err instanceof Deno.errors.AlreadyExists)) {
+        throw fromNativeError(err, "open", path);
+      }
+    }
+  }
+  const before = call("lstat", path, () => Deno.lstatSync(path));
+  if (!before.isFile) throw notRegular(path);
+  const file = call("open", path, () =>
+    Deno.openSync(path, {
+      ...denoOptions(options),
+      create: false,
+      createNew: false,
+      truncate: false,
+    }));
+  try {
+    const after = call("fstat", path, () => file.statSync());
+    if (
+      !after.isFile || after.dev !== before.dev || after.ino !== before.ino
+    ) {
+      throw notRegular(path);
+    }
+    if (options.truncate) call("truncate", path, () => file.truncateSync(0));
+    return [file, after.size];
+  } catch (err) {
+    file.close();
+    throw err;
+  }
 }
 
 class DenoHandle implements FileHandle {
@@ -134,28 +206,37 @@ class DenoFileSystem implements FileSystem {
   }
 
   open(path: string, options: OpenOptions): FileHandle {
-    const file = call("open", path, () =>
-      Deno.openSync(path, {
-        read: !!options.read,
-        write: !!options.write,
-        append: !!options.append,
-        create: !!options.create,
-        createNew: !!options.createNew,
-        truncate: !!options.truncate,
-      }));
+    const file = options.regularOnly
+      ? openRegular(path, options)[0]
+      : call("open", path, () => Deno.openSync(path, denoOptions(options)));
     return new DenoHandle(file, path);
   }
 
-  writeNewFile(path: string, data: Uint8Array): void {
+  writeNewFile(path: string, data: Uint8Array, mode?: number): void {
     call(
       "open",
       path,
-      () => Deno.writeFileSync(path, data, { createNew: true }),
+      () =>
+        Deno.writeFileSync(path, data, {
+          createNew: true,
+          ...(mode === undefined ? {} : { mode }),
+        }),
     );
   }
 
+  // lstat, open, fstat, read, close (see openRegular), into memory of the
+  // file's size.
   readFile(path: string): Uint8Array {
-    return call("open", path, () => Deno.readFileSync(path));
+    const [file, size] = openRegular(path, { read: true });
+    try {
+      return readAll(
+        size,
+        (buffer, at) =>
+          call("read", path, () => file.readSync(buffer.subarray(at)) ?? 0),
+      );
+    } finally {
+      file.close();
+    }
   }
 
   rename(from: string, to: string): void {
@@ -170,9 +251,15 @@ class DenoFileSystem implements FileSystem {
     call("unlink", path, () => Deno.removeSync(path));
   }
 
-  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+  mkdir(
+    path: string,
+    options: { recursive?: boolean; mode?: number } = {},
+  ): void {
     call("mkdir", path, () => {
       Deno.mkdirSync(path, { recursive: !!options.recursive });
+      // Exactly the mode asked for, umask and setgid included. The store
+      // makes directories only in its own, trusted directory.
+      if (options.mode !== undefined) Deno.chmodSync(path, options.mode);
     });
   }
 

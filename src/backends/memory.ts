@@ -336,6 +336,12 @@ export class MemoryFileSystem implements FileSystem {
     if (node !== undefined && options.createNew) {
       throw this.#error("EEXIST", "open", path);
     }
+    if (node instanceof MemSymlink && options.regularOnly) {
+      throw this.#error("ELOOP", "open", path); // O_NOFOLLOW
+    }
+    if (node instanceof MemDir && options.regularOnly) {
+      throw this.#error("EISDIR", "open", path);
+    }
     if (node instanceof MemSymlink) {
       if (depth > 32) throw this.#error("ELOOP", "open", path);
       // Followed; O_CREAT through a dangling link creates its target, as
@@ -375,14 +381,17 @@ export class MemoryFileSystem implements FileSystem {
     );
   }
 
-  writeNewFile(path: string, data: Uint8Array): void {
+  // Modes are not modelled: nothing in the interface reads them back.
+  writeNewFile(path: string, data: Uint8Array, _mode?: number): void {
     const handle = this.open(path, { write: true, createNew: true });
     handle.write(data);
     handle.close();
   }
 
   readFile(path: string): Uint8Array {
-    const node = this.#lookup(path, "open");
+    // Never through a final link: O_NOFOLLOW.
+    const node = this.#lookup(path, "open", true);
+    if (node instanceof MemSymlink) throw this.#error("ELOOP", "open", path);
     if (!(node instanceof MemFile)) throw this.#error("EISDIR", "read", path);
     return node.bytes().slice();
   }
@@ -462,7 +471,10 @@ export class MemoryFileSystem implements FileSystem {
     dir.changed(this.#state.now());
   }
 
-  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+  mkdir(
+    path: string,
+    options: { recursive?: boolean; mode?: number } = {},
+  ): void {
     if (options.recursive) {
       const parts = this.#segments(path, "mkdir");
       let current = "";

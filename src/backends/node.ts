@@ -25,6 +25,7 @@
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
+import { NotAFileError } from "../errors.ts";
 import {
   call,
   fromNativeError,
@@ -57,6 +58,37 @@ function toInfo(s: fs.Stats): FileInfo {
     mtime: s.mtimeMs,
     ctime: s.ctimeMs,
   };
+}
+
+// Opens only a regular file, never through a final link (O_NOFOLLOW), never
+// waiting on a FIFO (O_NONBLOCK, which regular files ignore), and checks
+// with fstat what it opened. Returns the descriptor and the file's size.
+function openRegular(
+  path: string,
+  flags: number,
+  mode: number | undefined,
+): [number, number] {
+  const fd = call(
+    "open",
+    path,
+    () => fs.openSync(path, flags | C.O_NOFOLLOW | C.O_NONBLOCK, mode ?? 0o666),
+  );
+  let stats: fs.Stats;
+  try {
+    stats = call("fstat", path, () => fs.fstatSync(fd));
+    if (!stats.isFile()) {
+      throw new NotAFileError(`open '${path}' failed: not a regular file`);
+    }
+    if (mode !== undefined) setMode(fd, path, mode);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return [fd, stats.size];
+}
+
+function setMode(fd: number, path: string, mode: number): void {
+  call("chmod", path, () => fs.fchmodSync(fd, mode));
 }
 
 class NodeHandle implements FileHandle {
@@ -149,22 +181,51 @@ class NodeFileSystem implements FileSystem {
     if (options.create) flags |= C.O_CREAT;
     if (options.createNew) flags |= C.O_CREAT | C.O_EXCL;
     if (options.truncate) flags |= C.O_TRUNC;
-    const fd = call("open", path, () => fs.openSync(path, flags, 0o666));
+    const fd = options.regularOnly
+      ? openRegular(path, flags, options.mode)[0]
+      : call(
+        "open",
+        path,
+        () => fs.openSync(path, flags, options.mode ?? 0o666),
+      );
+    if (options.mode !== undefined && !options.regularOnly) {
+      setMode(fd, path, options.mode);
+    }
     return new NodeHandle(fd, path);
   }
 
-  writeNewFile(path: string, data: Uint8Array): void {
-    call("open", path, () => fs.writeFileSync(path, data, { flag: "wx" }));
+  writeNewFile(path: string, data: Uint8Array, mode?: number): void {
+    if (mode === undefined) {
+      call("open", path, () => fs.writeFileSync(path, data, { flag: "wx" }));
+      return;
+    }
+    const fd = call("open", path, () => fs.openSync(path, "wx", mode));
+    try {
+      setMode(fd, path, mode);
+      call("write", path, () => {
+        for (let at = 0; at < data.length;) {
+          at += fs.writeSync(fd, data, at, data.length - at);
+        }
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
-  // open, read, close: a file smaller than the scratch buffer comes in one
-  // read (a short read of a regular file is its end), which saves the fstat
-  // and the second read of readFileSync.
+  // open, fstat, read, close: the fstat refuses what is not a regular file
+  // and sizes the buffer, so the file is read in one call into memory of its
+  // size (a short read of a regular file is its end).
   readFile(path: string): Uint8Array {
-    const fd = call("open", path, () => fs.openSync(path, C.O_RDONLY));
+    const [fd, size] = openRegular(path, C.O_RDONLY, undefined);
     try {
       return readAll(
-        (buffer) => call("read", path, () => fs.readSync(fd, buffer)),
+        size,
+        (buffer, at) =>
+          call(
+            "read",
+            path,
+            () => fs.readSync(fd, buffer, at, buffer.length - at, null),
+          ),
       );
     } finally {
       fs.closeSync(fd);
@@ -183,9 +244,20 @@ class NodeFileSystem implements FileSystem {
     call("unlink", path, () => fs.unlinkSync(path));
   }
 
-  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+  mkdir(
+    path: string,
+    options: { recursive?: boolean; mode?: number } = {},
+  ): void {
     call("mkdir", path, () => {
-      fs.mkdirSync(path, { recursive: !!options.recursive });
+      const made = fs.mkdirSync(path, { recursive: !!options.recursive });
+      // Exactly the mode asked for (the umask, and mkdir's dropping of the
+      // setgid bit, do not apply): on what this call made.
+      if (options.mode !== undefined) {
+        fs.chmodSync(made ?? path, options.mode);
+        if (made !== undefined && options.recursive) {
+          fs.chmodSync(path, options.mode);
+        }
+      }
     });
   }
 

@@ -252,8 +252,8 @@ export function faultyFileSystem(
         ? opened.then((h) => handle(h, path))
         : handle(opened, path);
     },
-    writeNewFile: (path: string, data: Uint8Array) =>
-      wrap("writeNewFile", path, () => inner.writeNewFile(path, data)),
+    writeNewFile: (path: string, data: Uint8Array, mode?: number) =>
+      wrap("writeNewFile", path, () => inner.writeNewFile(path, data, mode)),
     readFile: (path: string): Uint8Array | Promise<Uint8Array> =>
       wrap("readFile", path, () => inner.readFile(path)),
     rename: (from: string, to: string) =>
@@ -261,7 +261,7 @@ export function faultyFileSystem(
     link: (from: string, to: string) =>
       wrap("link", from, () => inner.link(from, to)),
     unlink: (path: string) => wrap("unlink", path, () => inner.unlink(path)),
-    mkdir: (path: string, options?: { recursive?: boolean }) =>
+    mkdir: (path: string, options?: { recursive?: boolean; mode?: number }) =>
       wrap("mkdir", path, () => inner.mkdir(path, options)),
     readDir: (path: string): DirEntry[] | Promise<DirEntry[]> =>
       wrap("readDir", path, () => inner.readDir(path)),
