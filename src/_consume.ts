@@ -4,7 +4,34 @@ import type { Context } from "./_context.ts";
 import { quietly } from "./_rethrow.ts";
 import { Waiter } from "./_waiter.ts";
 import type { Claim } from "./claim.ts";
-import { ClaimLostError } from "./errors.ts";
+import { ClaimLostError, TooManyOpenFilesError } from "./errors.ts";
+
+/** How long a consumer out of file descriptors waits before it goes on. */
+const BACK_OFF = 50;
+
+// EMFILE or ENFILE, as the handler's error or anywhere in its causes.
+function outOfFiles(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; depth++) {
+    if (e instanceof TooManyOpenFilesError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (code === "EMFILE" || code === "ENFILE") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 import type {
   ClaimsOptions,
   ConsumeOptions,
@@ -22,7 +49,16 @@ export async function* claims(
   let waiter: Waiter | undefined;
   try {
     while (!signal?.aborted) {
-      const next = await claim();
+      let next: Claim | null;
+      try {
+        next = await claim();
+      } catch (err) {
+        // Out of file descriptors: back-pressure, not a failure. Wait for
+        // some to be closed, then look again.
+        if (!(err instanceof TooManyOpenFilesError)) throw err;
+        await pause(BACK_OFF, signal);
+        continue;
+      }
       if (next) {
         yield next;
         continue;
@@ -72,7 +108,12 @@ export async function consume(
           failure = err;
         }
         if (failed) options.onError?.(failure, claim);
-        if (!claim.held) {
+        if (failed && claim.held && outOfFiles(failure)) {
+          // The handler ran out of file descriptors: no attempt is counted;
+          // the file goes back in its place and the worker waits a little.
+          await claim.release();
+          await pause(BACK_OFF, stop.signal);
+        } else if (!claim.held) {
           // The handler settled its claim itself (for example released it).
           result.settled++;
         } else if (failed) {

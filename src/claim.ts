@@ -8,6 +8,7 @@
 import { type Context, entryPath } from "./_context.ts";
 import { entryOf } from "./_entry.ts";
 import { failEntry, lost, returnEntry } from "./_fail.ts";
+import { openForStream, streamFile } from "./_stream.ts";
 import { syncAfter } from "./_sync.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
@@ -40,7 +41,6 @@ export interface FailResult {
 }
 
 const decoder = new TextDecoder();
-const CHUNK = 64 * 1024;
 
 type State = "held" | "done" | "released" | "failed";
 
@@ -165,33 +165,10 @@ export class Claim {
    * @returns A stream of the file's bytes.
    */
   stream(): ReadableStream<Uint8Array> {
-    const fs = this.#ctx.fs;
-    const path = this.path;
-    let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        try {
-          handle ??= await fs.open(path, { read: true, regularOnly: true });
-          const buffer = new Uint8Array(CHUNK);
-          const n = await handle.read(buffer);
-          if (n === 0) {
-            await handle.close();
-            controller.close();
-          } else {
-            controller.enqueue(buffer.subarray(0, n));
-          }
-        } catch (err) {
-          try {
-            lost(err, "read", this.name, this.#entry);
-          } catch (wrapped) {
-            controller.error(wrapped);
-          }
-        }
-      },
-      cancel: async () => {
-        await handle?.close();
-      },
-    });
+    return streamFile(
+      () => openForStream(this.#ctx.fs, this.path),
+      (err) => lost(err, "read", this.#name, this.#entry),
+    );
   }
 
   /**

@@ -26,7 +26,9 @@ import {
 import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
-import type { Context } from "./_context.ts";
+import { type Context, entryPath } from "./_context.ts";
+import { rethrow } from "./_rethrow.ts";
+import { openForStream, streamFile } from "./_stream.ts";
 import { openContext } from "./_open_context.ts";
 import { deliver, deliverMany } from "./_deliver.ts";
 import * as files from "./_files.ts";
@@ -244,6 +246,32 @@ export class FileStore {
     const entry = checkEntry(name);
     checkArea(area);
     return await files.read(await this.#context(), entry, area);
+  }
+
+  /**
+   * Streams a file in chunks of 64 KiB, for files too large to read whole.
+   * Like {@linkcode FileStore.read}, it opens only a regular file and never
+   * follows a link.
+   *
+   * @param name The file's name, or its full path from `list()`.
+   * @param area The area it is in.
+   * @returns The file's bytes; a failure errors the stream.
+   */
+  stream(name: string, area: Area): ReadableStream<Uint8Array> {
+    const entry = checkEntry(name);
+    checkArea(area);
+    return streamFile(
+      async () => {
+        const ctx = await this.#context();
+        return await openForStream(ctx.fs, entryPath(ctx, area, entry));
+      },
+      (err) =>
+        rethrow(
+          err,
+          `Cannot read '${entry}' from '${area}'`,
+          `${area}/${entry}`,
+        ),
+    );
   }
 
   /**

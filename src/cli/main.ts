@@ -239,12 +239,9 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
       await store.remove(command.name, command.area);
       if (json) await out.json({ removed: command.name });
       return 0;
-    case "cat": {
-      const data = await store.read(command.name, command.area);
-      if (json) await out.json({ base64: toBase64(data) });
-      else await out.out(data);
+    case "cat":
+      await cat(store.stream(command.name, command.area), json, out);
       return 0;
-    }
     case "deliver":
       return await deliver(command, store, io, out);
     case "claim": {
@@ -449,6 +446,34 @@ async function consume(
     );
   }
   return 0;
+}
+
+// Streams a file to stdout, as bytes or as `{"base64": "..."}`: never held
+// whole, so a file of any size works. Nothing is written before the first
+// chunk is read, so a file that cannot be opened prints only the error.
+async function cat(
+  stream: ReadableStream<Uint8Array>,
+  json: boolean,
+  out: Output,
+): Promise<void> {
+  const reader = stream.getReader();
+  let next = await reader.read();
+  if (json) await out.out('{"base64":"');
+  let rest = new Uint8Array(0);
+  while (!next.done) {
+    if (!json) await out.out(next.value);
+    else {
+      // Base64 of whole 3-byte groups; the rest waits for the next chunk.
+      const joined = new Uint8Array(rest.length + next.value.length);
+      joined.set(rest);
+      joined.set(next.value, rest.length);
+      const cut = joined.length - (joined.length % 3);
+      await out.out(toBase64(joined.subarray(0, cut)));
+      rest = joined.slice(cut);
+    }
+    next = await reader.read();
+  }
+  if (json) await out.out(toBase64(rest) + '"}\n');
 }
 
 function toBase64(data: Uint8Array): string {
