@@ -3,7 +3,7 @@
 import type { Area } from "./areas.ts";
 import { areaPath, type Context, directoryOptions } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
-import { AlreadyExistsError } from "./errors.ts";
+import { AlreadyExistsError, TooManyOpenFilesError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
 
 /** Fsyncs an area when the durability asks for it and the backend can. */
@@ -31,10 +31,19 @@ export function syncAfter(
 ): Promise<void> | undefined {
   if (durability !== "full" || !ctx.fs.capabilities.syncDirectory) return;
   return (async () => {
-    try {
-      await ctx.fs.syncDirectory(areaPath(ctx, area));
-    } catch (err) {
-      rethrow(err, `${done()} but cannot sync '${area}'`, area);
+    for (let tries = 1;; tries++) {
+      try {
+        return await ctx.fs.syncDirectory(areaPath(ctx, area));
+      } catch (err) {
+        // The change is made; the fsync needs a descriptor to open the
+        // directory. Out of them (EMFILE, ENFILE), wait for some to close:
+        // up to a second, then report it.
+        if (err instanceof TooManyOpenFilesError && tries < 40) {
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
+        rethrow(err, `${done()} but cannot sync '${area}'`, area);
+      }
     }
   })();
 }

@@ -15,6 +15,16 @@
 //   holdfail DIR                   claim every file, print "ready", wait for a
 //                                  line on stdin, then fail() each; print
 //                                  how many failed and how many were lost
+//   flip DIR SECRET COUNT          an attacker: COUNT times, put a regular file
+//                                  at new/x, then a symbolic link to SECRET
+//                                  in its place (rename over it)
+//   swap DIR SECRET COUNT          an attacker: deliver COUNT files, renaming
+//                                  a symbolic link to SECRET over each one
+//                                  right after it was delivered
+//   limits DIR                     under a low `ulimit -n`: deliverMany() of
+//                                  200 files, then consume() them 50 at a
+//                                  time with handlers holding a file open;
+//                                  print what happened as JSON
 //   killat DIR OP N                set up for OP (deliver, release, fail, dead,
 //                                  recover, done), then run it and SIGKILL
 //                                  this process just before its Nth
@@ -108,6 +118,57 @@ if (mode === "prepare") {
   }
   process.stdout.write(JSON.stringify({ failed, lost }) + "\n");
   process.exit(0);
+} else if (mode === "flip" || mode === "swap") {
+  const { renameSync, symlinkSync, writeFileSync } = await import("node:fs");
+  const [secret, count] = rest;
+  for (let i = 0; i < Number(count); i++) {
+    const target = mode === "flip" ? `${dir}/new/x` : `${dir}/new/f${i}`;
+    if (mode === "flip") {
+      writeFileSync(`${dir}/new/.f`, "harmless");
+      renameSync(`${dir}/new/.f`, target);
+    } else {
+      await store.deliver("harmless", { name: `f${i}` });
+    }
+    try {
+      symlinkSync(secret!, `${dir}/new/.l`);
+      renameSync(`${dir}/new/.l`, target);
+    } catch {
+      // claimed meanwhile: the next one
+    }
+  }
+} else if (mode === "limits") {
+  const fresh = new FileStore(dir!, { durability: "full" });
+  await fresh.prepare();
+  const report: Record<string, unknown> = {};
+  try {
+    const names = await fresh.deliverMany(
+      Array.from({ length: 200 }, (_, i) => `${i}`),
+    );
+    report.delivered = names.length;
+  } catch (err) {
+    report.deliverError = String(err);
+  }
+  const result = await fresh.consume(async (claim) => {
+    // Each handler holds a file open a while: 50 of them exceed 64.
+    const reader = claim.stream().getReader();
+    await reader.read();
+    await new Promise((r) => setTimeout(r, 5));
+    await reader.cancel();
+  }, {
+    concurrency: 50,
+    onError: (err) => {
+      if ((err as { code?: string }).code === "TOO_MANY_OPEN_FILES") {
+        report.pressure = ((report.pressure as number) ?? 0) + 1;
+      }
+    },
+  });
+  report.result = result;
+  report.left = {
+    new: (await fresh.list("new")).length,
+    cur: (await fresh.list("cur")).length,
+    dead: (await fresh.list("dead")).length,
+  };
+  process.stdout.write(JSON.stringify(report) + "\n");
 } else if (mode === "killat") {
   const [op, n] = rest;
   let armed = false;
