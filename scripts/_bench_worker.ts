@@ -11,6 +11,9 @@ import { type Durability, FileStore } from "../mod.ts";
 import { nodeFileSystem } from "../src/backends/node.ts";
 
 type Bare = {
+  /** A read as the library makes it: regular files only, never a link. */
+  readChecked(path: string): Uint8Array;
+  isFile(path: string): boolean;
   writeNew(path: string, data: Uint8Array): void;
   writeSynced(path: string, data: Uint8Array): void;
   syncDir(path: string): void;
@@ -27,6 +30,20 @@ const D = (globalThis as { Deno?: typeof Deno }).Deno;
 
 const bare: Bare = D
   ? {
+    // Deno has no O_NOFOLLOW: lstat, open, fstat (same device and inode).
+    readChecked: (p) => {
+      const before = D.lstatSync(p);
+      const f = D.openSync(p, { read: true });
+      try {
+        const after = f.statSync();
+        if (!before.isFile || after.ino !== before.ino) throw new Error(p);
+        const buffer = new Uint8Array(after.size + 1);
+        return buffer.subarray(0, f.readSync(buffer) ?? 0);
+      } finally {
+        f.close();
+      }
+    },
+    isFile: (p) => D.lstatSync(p).isFile,
     writeNew: (p, d) => D.writeFileSync(p, d, { createNew: true }),
     writeSynced: (p, d) => {
       const f = D.openSync(p, { write: true, createNew: true });
@@ -58,6 +75,20 @@ const bare: Bare = D
     },
   }
   : {
+    // O_NOFOLLOW | O_NONBLOCK, fstat: regular files only.
+    readChecked: (p) => {
+      const C = nodeFs.constants;
+      const fd = nodeFs.openSync(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      try {
+        const st = nodeFs.fstatSync(fd);
+        if (!st.isFile()) throw new Error(p);
+        const buffer = new Uint8Array(st.size + 1);
+        return buffer.subarray(0, nodeFs.readSync(fd, buffer));
+      } finally {
+        nodeFs.closeSync(fd);
+      }
+    },
+    isFile: (p) => nodeFs.lstatSync(p).isFile(),
     writeNew: (p, d) => nodeFs.writeFileSync(p, d, { flag: "wx" }),
     writeSynced: (p, d) => {
       const fd = nodeFs.openSync(p, "wx");
@@ -193,7 +224,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
 
   // claim + read + done against bare rename + read + unlink.
   async claim() {
-    const lib: number[] = [], raw: number[] = [];
+    const lib: number[] = [], raw: number[] = [], checked: number[] = [];
     await warmUp((root, i) => {
       const name = `${i}.bench`;
       bare.writeNew(`${root}/new/${name}`, data);
@@ -230,8 +261,26 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
           }
         }),
       ));
+      // The same bare loop with the library's checks against hostile
+      // producers: an lstat after the claim's rename, and a read that opens
+      // only a regular file, never through a link.
+      root = fresh();
+      fill(root, FILES);
+      checked.push(rate(
+        FILES,
+        await timed(() => {
+          const names = bare.list(`${root}/new`).sort();
+          for (const name of names) {
+            bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
+            if (!bare.isFile(`${root}/cur/${name}`)) throw new Error(name);
+            bare.readChecked(`${root}/cur/${name}`);
+            bare.unlink(`${root}/cur/${name}`);
+            if (DURABILITY === "full") bare.syncDir(`${root}/cur`);
+          }
+        }),
+      ));
     }
-    return { lib, bare: raw };
+    return { lib, bare: raw, checked };
   },
 
   // Durable delivery (file and directory fsync) on the directory given.

@@ -397,6 +397,7 @@ try {
       deliverBare: [] as number[],
       claim: [] as number[],
       claimBare: [] as number[],
+      claimChecked: [] as number[],
     }]),
   );
   for (let r = 0; r < RUNS; r++) {
@@ -422,6 +423,7 @@ try {
       const k = await worker(runtime, "claim", `${work}/${name}`, FILES, 1);
       rates.claim.push(k.lib[0]);
       rates.claimBare.push(k.bare[0]);
+      rates.claimChecked.push((k as { checked: number[] }).checked[0]!);
     }
   }
   const cDeliver = c.deliver.length ? median(c.deliver) : undefined;
@@ -449,6 +451,18 @@ try {
       fmt(kb),
       ratio(k, kb),
       ratio(k, cClaim),
+    );
+    // What the checks against hostile producers cost, in bare calls: an
+    // lstat after the claim; the read by O_NOFOLLOW | O_NONBLOCK open and
+    // fstat (under Deno: lstat, open, fstat).
+    const kc = median(rates.claimChecked);
+    row(
+      name,
+      "bare claim loop with the hostile-input checks",
+      fmt(kc),
+      fmt(kb),
+      ratio(kc, kb),
+      ratio(kc, cClaim),
     );
   }
   for (const [name, rates] of DURABILITY === "none" ? rivalRates : []) {

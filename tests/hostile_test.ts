@@ -23,7 +23,7 @@ import {
   storeTest,
   text,
 } from "./_backends.ts";
-import { command, exited, start, startCommand } from "./_spawn.ts";
+import { cliCommand, command, exited, start, startCommand } from "./_spawn.ts";
 
 const SECRET = "the secret outside the store";
 const linux = process.platform === "linux";
@@ -277,6 +277,25 @@ test("under ulimit -n 40 a batch of 200 and 50 handlers at once work, losing no 
       settled: 0,
     });
     assert.deepEqual(report.left, { new: 0, cur: 0, dead: 0 });
+  }));
+
+test("filestore deliver of 200 files works under ulimit -n 40", () =>
+  inTempDir(async (dir) => {
+    const files = Array.from({ length: 200 }, (_, i) => `${dir}/f${i}`);
+    files.forEach((f, i) => nodeFs.writeFileSync(f, `${i}`));
+    const [cmd, args] = cliCommand(["-s", `${dir}/s`, "deliver", ...files]);
+    await new FileStore(`${dir}/s`).prepare();
+    const quoted = [cmd, ...args].map((a) => `'${a}'`).join(" ");
+    const child = startCommand("sh", ["-c", `ulimit -n 40 && exec ${quoted}`]);
+    assert.equal(await exited(child), 0, child.errors());
+    const store = new FileStore(`${dir}/s`);
+    assert.equal((await store.list("new")).length, 200);
+    const bodies = new Set<string>();
+    for await (const claim of store.claims()) {
+      bodies.add(await claim.text());
+      await claim.done();
+    }
+    assert.equal(bodies.size, 200);
   }));
 
 test("options that cannot be honoured are refused with a TypeError naming the bound", async () => {
