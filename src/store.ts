@@ -88,11 +88,10 @@ export class FileStore {
   #loading: Promise<Context> | undefined;
 
   /**
-   * Describes a store; does no I/O (call {@linkcode FileStore.prepare} to
-   * create the directories).
+   * Describes a store; does no I/O (see {@linkcode FileStore.prepare}).
    *
    * @param path The store's directory.
-   * @param options Backend, durability, retry limit.
+   * @param options Backend, durability, retry limit, modes.
    * @throws {TypeError} An argument has the wrong type or an invalid value.
    */
   constructor(path: string, options: FileStoreOptions = {}) {
@@ -115,8 +114,7 @@ export class FileStore {
 
   /**
    * Creates the store's directory (with missing parents) and its areas
-   * `tmp`, `new` and `cur`. Idempotent, and safe when several processes run
-   * it at once.
+   * `tmp`, `new` and `cur`. Idempotent; safe to run in several processes.
    *
    * @throws {NotADirectoryError} A file or a symbolic link stands where the
    * directory or an area should be.
@@ -145,9 +143,8 @@ export class FileStore {
   }
 
   /**
-   * Lists an area: full paths, sorted in UTF-8 byte order, without dotfiles
-   * and without entries that are not regular files (directories, symbolic
-   * links). The dead-letter area lists empty until it exists.
+   * Lists an area: full paths of its regular files (no dotfiles, links or
+   * directories), in UTF-8 byte order; `dead` lists empty until it exists.
    *
    * @param area `"tmp"`, `"new"`, `"cur"` or `"dead"`.
    * @returns Full paths of the files.
@@ -176,8 +173,8 @@ export class FileStore {
   }
 
   /**
-   * Moves a file from one area to another in one atomic step. Refuses to
-   * replace a file of the same name unless `overwrite` is set.
+   * Moves a file to another area in one atomic step; refuses to replace one
+   * of the same name unless `overwrite` is set.
    *
    * @param name The file's name, or its full path from `list()`.
    * @param from The area it is in.
@@ -197,10 +194,8 @@ export class FileStore {
   }
 
   /**
-   * Copies a file to another area (or to another name's place in the same
-   * area, with `overwrite`). The copy is written under a temporary name in
-   * `tmp` and published in one atomic step, so no reader ever sees half of
-   * it.
+   * Copies a file to another area: written under a temporary name in `tmp`
+   * and published in one atomic step, so no reader sees half of it.
    *
    * @param name The file's name, or its full path from `list()`.
    * @param from The area it is in.
@@ -429,8 +424,9 @@ export class FileStore {
   /**
    * Runs `handler` for each file: claims it, calls the handler, finishes the
    * claim when the handler resolves and fails it (retry, then dead letter)
-   * when it throws. A handler may settle the claim itself (for example
-   * `release()` it to put it back); consume then leaves it alone.
+   * when it throws, unless the handler settled it itself. Running out of
+   * file descriptors is back-pressure: the claim is released, no attempt
+   * counted.
    *
    * @param handler The work for one file.
    * @param options Concurrency, stop signal, watching, retry limit.
