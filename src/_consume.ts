@@ -5,9 +5,16 @@ import { quietly } from "./_rethrow.ts";
 import { Waiter } from "./_waiter.ts";
 import type { Claim } from "./claim.ts";
 import { ClaimLostError, TooManyOpenFilesError } from "./errors.ts";
+import type {
+  ClaimsOptions,
+  ConsumeOptions,
+  ConsumeResult,
+} from "./options.ts";
 
 /** How long a consumer out of file descriptors waits before it goes on. */
 const BACK_OFF = 50;
+/** How many such waits in a row before the failure is reported: 10 s. */
+const PATIENCE = 200;
 
 // EMFILE or ENFILE, as the handler's error or anywhere in its causes.
 function outOfFiles(err: unknown): boolean {
@@ -32,11 +39,6 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
-import type {
-  ClaimsOptions,
-  ConsumeOptions,
-  ConsumeResult,
-} from "./options.ts";
 
 /** Claims files one after another until none is left (or, watching, a stop). */
 export async function* claims(
@@ -48,14 +50,18 @@ export async function* claims(
   const { signal, watch = false } = options;
   let waiter: Waiter | undefined;
   try {
+    let starved = 0;
     while (!signal?.aborted) {
       let next: Claim | null;
       try {
         next = await claim();
+        starved = 0;
       } catch (err) {
         // Out of file descriptors: back-pressure, not a failure. Wait for
-        // some to be closed, then look again.
-        if (!(err instanceof TooManyOpenFilesError)) throw err;
+        // some to be closed, then look again; report it when it lasts.
+        if (!(err instanceof TooManyOpenFilesError) || ++starved > PATIENCE) {
+          throw err;
+        }
         await pause(BACK_OFF, signal);
         continue;
       }
