@@ -1,13 +1,14 @@
 // The demo's process part: producer and consumer processes, all of them the
 // `filestore` CLI, hand a few thousand files through one store; then count
 // what arrived.
+import { fileURLToPath } from "node:url";
 import { FileStore } from "../mod.ts";
 
 const PRODUCERS = 3;
 const CONSUMERS = 3;
 const FILES = 800; // per producer
 
-const cli = new URL("../src/cli/deno.ts", import.meta.url).pathname;
+const cli = fileURLToPath(new URL("../src/cli/deno.ts", import.meta.url));
 
 function filestore(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {

@@ -13,6 +13,7 @@
 // full; default none) is the library's in the deliver and claim scenarios,
 // whose bare loops then fsync the same way; C and the rival queues never
 // fsync, so they are compared only under none.
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -42,7 +43,7 @@ if (!["none", "file", "full"].includes(DURABILITY)) {
 const shm = await Deno.stat("/dev/shm").then(() => "/dev/shm", () => undefined);
 const base = values.dir ?? shm ?? await Deno.makeTempDir();
 const disk = values.disk ?? Deno.env.get("TMPDIR") ?? "/tmp";
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const work = `${base}/filestore-bench-${Deno.pid}`;
 const diskWork = `${disk}/filestore-bench-disk-${Deno.pid}`;
 

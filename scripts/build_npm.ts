@@ -13,8 +13,9 @@
 //    file under `moduleResolution: nodenext`.
 //
 // Usage: deno run -A scripts/build_npm.ts [--no-smoke]
+import { fileURLToPath } from "node:url";
 
-const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
 const REPOSITORY = "https://github.com/filestore/filestore";
 

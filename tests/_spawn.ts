@@ -1,5 +1,6 @@
 // Starts a script of this folder as a real process of the same runtime:
 // `deno run -A x.ts` under Deno, `node x.js` / `bun x.js` on the built tests.
+import { fileURLToPath } from "node:url";
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { isDeno } from "./_backends.ts";
@@ -8,7 +9,7 @@ const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
 /** The command and arguments that run `script` (without extension) here. */
 export function command(script: string, args: string[]): [string, string[]] {
-  const path = new URL(`${script}${ext}`, import.meta.url).pathname;
+  const path = fileURLToPath(new URL(`${script}${ext}`, import.meta.url));
   return isDeno
     ? [process.execPath, ["run", "-A", "--quiet", path, ...args]]
     : [process.execPath, [path, ...args]];
@@ -17,10 +18,10 @@ export function command(script: string, args: string[]): [string, string[]] {
 /** The command and arguments that run the `filestore` CLI here. */
 export function cliCommand(args: string[]): [string, string[]] {
   if (isDeno) {
-    const path = new URL("../src/cli/deno.ts", import.meta.url).pathname;
+    const path = fileURLToPath(new URL("../src/cli/deno.ts", import.meta.url));
     return [process.execPath, ["run", "-A", "--quiet", path, ...args]];
   }
-  const path = new URL("../src/cli/node.js", import.meta.url).pathname;
+  const path = fileURLToPath(new URL("../src/cli/node.js", import.meta.url));
   return [process.execPath, [path, ...args]];
 }
 
