@@ -197,7 +197,7 @@ test(
       ]);
       const got = new Map<string, number>();
       let reads = 0;
-      while (attacker.exitCode === null && reads < 20_000) {
+      while (attacker.exitCode === null && reads < 10_000) {
         reads++;
         for (
           const op of [() => store.read("x", "new"), async () => {
