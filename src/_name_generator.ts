@@ -47,7 +47,9 @@ export class NameGenerator {
   #seq = 0;
   #lastToken = 0;
 
-  constructor(pid: number, hostname: string, scope: string) {
+  /** @param seq Where the token counter starts (tests start near the wrap). */
+  constructor(pid: number, hostname: string, scope: string, seq = 0) {
+    this.#seq = seq;
     this.#pid = pid;
     this.#host = escapeHost(hostname);
     this.hostTag = hostTag(hostname, scope);

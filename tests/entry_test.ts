@@ -146,10 +146,23 @@ test("Candidates does not install a listing read before an invalidate()", async 
 });
 
 test("NameGenerator.token() stays unique when its counter wraps in one millisecond", () => {
-  const names = new NameGenerator(7, "h", "");
+  // Started 10 tokens before the wrap: 20 tokens cross it.
+  const names = new NameGenerator(7, "h", "", 36 ** 4 - 10);
   const seen = new Set<string>();
-  for (let i = 0; i < 36 ** 4 + 10; i++) seen.add(names.token(1000));
-  assert.equal(seen.size, 36 ** 4 + 10);
+  const seqs: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const token = names.token(1000);
+    seen.add(token);
+    seqs.push(token.split(".").at(-1)!);
+  }
+  assert.equal(seen.size, 20);
+  const wrapped = seqs.indexOf("0");
+  assert.ok(wrapped > 0, "the counter wrapped");
+  // After the wrap the time moves past the clock's 1000: no token of the
+  // cycle before (all made at 1000) can come again.
+  const times = [...seen].map((t) => parseInt(t.split(".")[2]!, 36));
+  assert.ok(times.slice(0, wrapped).every((t) => t === 1000));
+  assert.ok(times.slice(wrapped).every((t) => t > 1000), `${times}`);
 });
 
 test("hostTag() tells apart hosts, boots and pid namespaces", () => {

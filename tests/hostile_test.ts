@@ -193,7 +193,7 @@ test(
         "flip",
         root,
         `${dir}/secret`,
-        "30000",
+        "10000",
       ]);
       const got = new Map<string, number>();
       let reads = 0;
