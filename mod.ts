@@ -31,7 +31,12 @@
 export { FileStore } from "./src/store.ts";
 export * from "./src/options.ts";
 export type { Durability } from "./src/durability.ts";
-export { Claim, type DoneOptions, type FailResult } from "./src/claim.ts";
+export {
+  Claim,
+  type DoneOptions,
+  type FailOptions,
+  type FailResult,
+} from "./src/claim.ts";
 export { StoreFile } from "./src/store_file.ts";
 export * from "./src/errors.ts";
 export * from "./src/file_system.ts";

@@ -109,7 +109,11 @@ for (const p of procs) {
 }
 
 // Drain: every holder is dead; the housekeeping a restarted consumer does.
-const drain = new FileStore(dir, { durability: "none", maxAttempts: 999 });
+const drain = new FileStore(dir, {
+  durability: "none",
+  maxAttempts: 999,
+  backoff: false,
+});
 await drain.recover({ olderThan: 0 });
 const drained: string[] = [];
 for await (const claim of drain.claims()) {

@@ -1,6 +1,8 @@
 // Argument checks: every public method validates its arguments here, once,
 // before anything touches the disk.
 import { type Area, AREAS, MAX_ENTRY_BYTES, MAX_NAME_BYTES } from "./areas.ts";
+import { checkBackoff } from "./_backoff.ts";
+import { checkAge, checkCount, MAX_DELAY, MAX_TIMER } from "./_bounds.ts";
 import { InvalidAreaError, InvalidNameError } from "./errors.ts";
 import type { BatchFile, DeliverData, FileStoreOptions } from "./options.ts";
 import type { Durability } from "./durability.ts";
@@ -136,6 +138,8 @@ export function checkStore(path: unknown, options: FileStoreOptions): void {
   }
   checkDurability(options.durability);
   checkMaxAttempts(options.maxAttempts);
+  checkBackoff(options.backoff);
+  if (options.lease !== undefined) checkAge(options.lease, "lease", MAX_DELAY);
   for (const kind of ["directories", "files"] as const) {
     const mode = options.mode?.[kind];
     if (
@@ -184,29 +188,12 @@ export function checkDurability(value: unknown): Durability | undefined {
   return value;
 }
 
-export function checkCount(value: unknown, what: string, max: number): number {
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < 1 ||
-    value > max
-  ) {
-    throw new TypeError(
-      `Invalid ${what} '${
-        String(value)
-      }': expected a whole number from 1 to ${max}`,
-    );
-  }
-  return value;
-}
-
 /** Checks an optional retry limit (1 to 999). */
 export function checkMaxAttempts(value: unknown): number | undefined {
   return value === undefined
     ? undefined
     : checkCount(value, "maxAttempts", 999);
 }
-
-/** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days). */
-export const MAX_TIMER = 2 ** 31 - 1;
 
 /** Checks a poll interval: what a timer can wait. */
 export function checkPoll(value: unknown): number {
@@ -216,32 +203,38 @@ export function checkPoll(value: unknown): number {
 /** Checks consume()'s handler and options; returns the concurrency. */
 export function checkConsume(
   handler: unknown,
-  options: { concurrency?: unknown; pollInterval?: unknown },
+  options: {
+    concurrency?: unknown;
+    pollInterval?: unknown;
+    backoff?: unknown;
+    lease?: unknown;
+    timeout?: unknown;
+    grace?: unknown;
+    housekeeping?: unknown;
+  },
 ): number {
   if (typeof handler !== "function") {
     throw new TypeError("The handler must be a function");
   }
   checkPoll(options.pollInterval);
-  return checkCount(options.concurrency ?? 1, "concurrency", 1024);
-}
-
-/** Checks a duration in milliseconds: finite, 0 or more, at most `max`. */
-export function checkAge(
-  value: unknown,
-  what: string,
-  max: number = Number.MAX_SAFE_INTEGER,
-): number {
-  if (
-    typeof value !== "number" || !(value >= 0) || !Number.isFinite(value) ||
-    value > max
-  ) {
-    throw new TypeError(
-      `Invalid ${what} '${
-        String(value)
-      }': expected milliseconds from 0 to ${max}`,
-    );
+  checkBackoff(options.backoff);
+  if (options.lease !== undefined) checkAge(options.lease, "lease", MAX_DELAY);
+  for (const key of ["timeout", "grace"] as const) {
+    if (options[key] !== undefined) checkAge(options[key], key, MAX_TIMER);
   }
-  return value;
+  const h = options.housekeeping;
+  if (h !== undefined && h !== false) {
+    if (typeof h !== "object" || h === null) {
+      throw new TypeError(
+        "Invalid housekeeping: expected false or { interval }",
+      );
+    }
+    const interval = (h as { interval?: unknown }).interval;
+    if (interval !== undefined) {
+      checkAge(interval, "housekeeping.interval", MAX_TIMER);
+    }
+  }
+  return checkCount(options.concurrency ?? 1, "concurrency", 1024);
 }
 
 export function isBytesSource(data: unknown): data is DeliverData {
@@ -287,4 +280,31 @@ function isBatchFile(file: unknown): file is BatchFile {
   return typeof file === "object" && file !== null && "data" in file &&
     !(file instanceof Uint8Array) && !(Symbol.asyncIterator in file) &&
     !(typeof ReadableStream !== "undefined" && file instanceof ReadableStream);
+}
+
+/**
+ * The due time of a delivery held back by `delay` and `at` (the later of
+ * the two), or undefined when neither holds it back.
+ */
+export function checkDue(
+  options: { delay?: unknown; at?: unknown },
+  now: () => number,
+): number | undefined {
+  const { delay, at } = options;
+  if (delay === undefined && at === undefined) return undefined;
+  if (delay !== undefined) checkAge(delay, "delay", MAX_DELAY);
+  let when: number | undefined;
+  if (at !== undefined) {
+    when = at instanceof Date ? at.getTime() : at as number;
+    if (typeof when !== "number" || !Number.isFinite(when) || when < 0) {
+      throw new TypeError(
+        `Invalid at '${
+          String(at)
+        }': expected a Date or milliseconds since the epoch`,
+      );
+    }
+  }
+  const t = now();
+  const due = Math.max(t + ((delay as number | undefined) ?? 0), when ?? 0);
+  return due > t ? due : undefined;
 }

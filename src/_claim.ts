@@ -5,6 +5,7 @@ import { type Context, entryPath } from "./_context.ts";
 import { claimOrder } from "./_candidates.ts";
 import { type EntryInfo, entryOf, parseEntry } from "./_entry.ts";
 import { failEntry } from "./_fail.ts";
+import { promoteDue } from "./_promote.ts";
 import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
@@ -12,6 +13,7 @@ import { ClaimLostError, InvalidNameError, NotFoundError } from "./errors.ts";
 
 /** Lists `new` in claim order, for the candidate cache. */
 export async function listCandidates(ctx: Context): Promise<string[]> {
+  await promoteDue(ctx);
   return claimOrder(
     await listNames(ctx, "new", "Cannot claim from 'new'"),
     ctx.now(),

@@ -3,9 +3,11 @@
 import type { Context } from "./_context.ts";
 import { quietly } from "./_rethrow.ts";
 import { Waiter } from "./_waiter.ts";
-import type { Claim } from "./claim.ts";
+import { retryDelay } from "./_backoff.ts";
+import { abortClaim, type Claim } from "./claim.ts";
 import { ClaimLostError, TooManyOpenFilesError } from "./errors.ts";
 import type {
+  Backoff,
   ClaimsOptions,
   ConsumeOptions,
   ConsumeResult,
@@ -82,9 +84,53 @@ export async function* claims(
   }
 }
 
+/** What consume() needs of its store beyond the claims. */
+export interface ConsumeEnv {
+  readonly claims: (signal: AbortSignal) => AsyncIterable<Claim>;
+  /** recover() and clean(), for housekeeping. */
+  readonly housekeep: (lease: number) => Promise<unknown>;
+  /** The store's lease and backoff, where consume() sets none. */
+  readonly lease: number;
+  readonly backoff: Backoff;
+}
+
+/** The reason a claim's signal aborts when its handler ran out of time. */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+const OK = Symbol("ok");
+const TIMED_OUT = Symbol("timed out");
+const ABANDONED = Symbol("abandoned");
+
+/**
+ * Renews a claim every third of the lease while its handler runs; a claim
+ * that cannot be renewed (recovered meanwhile) has its signal aborted.
+ */
+function heartbeat(claim: Claim, lease: number): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const beat = (): void => {
+    timer = setTimeout(async () => {
+      if (stopped || !claim.held) return;
+      try {
+        await claim.touch();
+        beat();
+      } catch (err) {
+        abortClaim(claim, err);
+      }
+    }, Math.max(10, Math.floor(lease / 3)));
+  };
+  beat();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
 /** Runs `handler` for each claim, `concurrency` at a time. */
 export async function consume(
-  each: (signal: AbortSignal) => AsyncIterable<Claim>,
+  env: ConsumeEnv,
   handler: (claim: Claim) => unknown,
   options: ConsumeOptions,
   concurrency: number,
@@ -96,23 +142,95 @@ export async function consume(
     lost: 0,
     settled: 0,
   };
+  const lease = options.lease ?? env.lease;
+  const backoff = options.backoff ?? env.backoff;
+  const grace = options.grace ?? 10_000;
   const stop = new AbortController();
   const outer = options.signal;
   const onAbort = (): void => stop.abort();
   outer?.addEventListener("abort", onAbort, { once: true });
   if (outer?.aborted) stop.abort();
   let error: unknown;
+
+  // Housekeeping: recover() and clean() now and every interval, so that a
+  // consumer alone keeps the store healthy. Its failures go to onError.
+  const housekeeping = options.housekeeping ?? {};
+  let sweeping: Promise<unknown> = Promise.resolve();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  if (housekeeping !== false) {
+    const sweep = (): void => {
+      sweeping = sweeping.then(() =>
+        env.housekeep(lease).catch((err) => options.onError?.(err, undefined))
+      );
+    };
+    sweep();
+    sweeper = setInterval(sweep, housekeeping.interval ?? 60_000);
+  }
+
+  // Runs the handler, bounded by the timeout and, after a stop, by the grace
+  // period: a handler that outlives them is not waited for.
+  const run = async (
+    claim: Claim,
+  ): Promise<
+    typeof OK | typeof TIMED_OUT | typeof ABANDONED | { err: unknown }
+  > => {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    let onStop: (() => void) | undefined;
+    const stopBeat = heartbeat(claim, lease);
+    try {
+      const races: Promise<
+        typeof OK | typeof TIMED_OUT | typeof ABANDONED | { err: unknown }
+      >[] = [
+        (async () => await handler(claim))().then(
+          () => OK,
+          (err: unknown) => ({ err }),
+        ),
+      ];
+      if (options.timeout !== undefined) {
+        const ms = options.timeout;
+        races.push(
+          new Promise((resolve) =>
+            timers.push(setTimeout(() => {
+              abortClaim(claim, new TimeoutError(`Timed out after ${ms} ms`));
+              resolve(TIMED_OUT);
+            }, ms))
+          ),
+        );
+      }
+      races.push(
+        new Promise((resolve) => {
+          onStop = () =>
+            timers.push(setTimeout(() => {
+              abortClaim(claim, new Error("The consumer is stopping"));
+              timers.push(setTimeout(() => resolve(ABANDONED), 1000));
+            }, grace));
+          if (stop.signal.aborted) onStop();
+          else stop.signal.addEventListener("abort", onStop, { once: true });
+        }),
+      );
+      return await Promise.race(races);
+    } finally {
+      stopBeat();
+      for (const t of timers) clearTimeout(t);
+      if (onStop) stop.signal.removeEventListener("abort", onStop);
+    }
+  };
+
   const worker = async (): Promise<void> => {
-    for await (const claim of each(stop.signal)) {
+    for await (const claim of env.claims(stop.signal)) {
       try {
-        let failure: unknown;
-        let failed = false;
-        try {
-          await handler(claim);
-        } catch (err) {
-          failed = true;
-          failure = err;
+        const outcome = await run(claim);
+        if (outcome === ABANDONED) {
+          // Still running after the stop and its grace: not failed, put back.
+          if (claim.held) await claim.release();
+          continue;
         }
+        const failed = outcome !== OK;
+        const failure = outcome === TIMED_OUT
+          ? claim.signal.reason
+          : outcome === OK
+          ? undefined
+          : outcome.err;
         if (failed) options.onError?.(failure, claim);
         if (failed && claim.held && outOfFiles(failure)) {
           // The handler ran out of file descriptors: no attempt is counted;
@@ -123,7 +241,9 @@ export async function consume(
           // The handler settled its claim itself (for example released it).
           result.settled++;
         } else if (failed) {
-          const outcome = await claim.fail(failure);
+          const outcome = await claim.fail(failure, {
+            delay: retryDelay(backoff, claim.attempts + 1),
+          });
           result.failed++;
           if (outcome.dead) result.dead++;
         } else {
@@ -153,6 +273,8 @@ export async function consume(
     );
   } finally {
     outer?.removeEventListener("abort", onAbort);
+    clearInterval(sweeper);
+    await sweeping;
   }
   if (error !== undefined) throw error;
   return result;

@@ -5,6 +5,7 @@ import type { Area } from "./areas.ts";
 import type { Candidates } from "./_candidates.ts";
 import type { NameGenerator } from "./_name_generator.ts";
 import type { Durability } from "./durability.ts";
+import type { Backoff } from "./options.ts";
 import type { FileSystem } from "./file_system.ts";
 
 export interface Context {
@@ -20,6 +21,12 @@ export interface Context {
   readonly now: () => number;
   /** The listing of `new` that claims take their candidates from. */
   readonly candidates: Candidates;
+  /** The wait before a failed file's next attempt. */
+  readonly backoff: Backoff;
+  /** How long a claim stays valid without renewal. */
+  readonly lease: number;
+  /** What this process knows of `wait`: the earliest due time it saw. */
+  readonly waiting: { nextDue: number; scannedAt: number };
 }
 
 export function areaPath(ctx: Context, area: Area): string {

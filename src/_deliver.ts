@@ -4,7 +4,9 @@
 // published with a hard link, which never replaces a file of that name.
 import { type Context, entryPath } from "./_context.ts";
 import { quietly, rethrow } from "./_rethrow.ts";
-import { syncArea } from "./_sync.ts";
+import { waitingEntryOf } from "./_entry.ts";
+import { noteDue } from "./_fail.ts";
+import { makeArea, syncArea } from "./_sync.ts";
 import { BATCH_OPEN, syncAll, write } from "./_write.ts";
 import {
   AlreadyExistsError,
@@ -57,32 +59,54 @@ export async function publish(
   }
 }
 
-/** Publishes a delivery: one rename for a generated name, else a publish. */
-function publishDelivery(
+/**
+ * Publishes a delivery: one rename for a generated name, else a publish. A
+ * delivery held back until `due` is renamed into `wait` under a name with
+ * its due time and a token of this process (no other process makes it, so
+ * nothing is in the way).
+ */
+async function publishDelivery(
   ctx: Context,
   temp: string,
   name: string,
   generated: boolean,
-): unknown {
+  due: number | undefined,
+): Promise<void> {
+  if (due !== undefined) {
+    const target = entryPath(
+      ctx,
+      "wait",
+      waitingEntryOf(name, 0, due, ctx.names.token(ctx.now())),
+    );
+    try {
+      await ctx.fs.rename(temp, target);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await makeArea(ctx, "wait"); // made when first needed
+      await ctx.fs.rename(temp, target);
+    }
+    noteDue(ctx, due);
+    return;
+  }
   const target = entryPath(ctx, "new", name);
-  return generated
-    ? ctx.fs.rename(temp, target)
-    : publish(ctx, temp, target, true);
+  if (generated) await ctx.fs.rename(temp, target);
+  else await publish(ctx, temp, target, true);
 }
 
 async function syncNew(
   ctx: Context,
   durability: Durability,
   names: string[],
+  area: "new" | "wait",
 ): Promise<void> {
   try {
-    await syncArea(ctx, "new", durability);
+    await syncArea(ctx, area, durability);
   } catch (err) {
     const shown = names.length === 1
       ? `'${names[0]}'`
       : `${names.length} files`;
     throw new NotDurableError(
-      `Delivered ${shown} but cannot sync 'new': ${
+      `Delivered ${shown} but cannot sync '${area}': ${
         err instanceof FileStoreError ? err.message : String(err)
       }`,
       {
@@ -99,6 +123,7 @@ export async function deliver(
   data: DeliverData,
   explicit: string | undefined,
   durability: Durability,
+  due?: number,
 ): Promise<string> {
   const generated = ctx.names.next();
   const name = explicit ?? generated;
@@ -114,12 +139,14 @@ export async function deliver(
       ctx.mode.files,
     );
     written = true;
-    await publishDelivery(ctx, temp, name, explicit === undefined);
+    await publishDelivery(ctx, temp, name, explicit === undefined, due);
   } catch (err) {
     if (written) await quietly(() => ctx.fs.unlink(temp));
     rethrow(err, `Cannot deliver '${name}'`, written ? `new/${name}` : "tmp");
   }
-  if (durability === "full") await syncNew(ctx, durability, [name]);
+  if (durability === "full") {
+    await syncNew(ctx, durability, [name], due === undefined ? "new" : "wait");
+  }
   return name;
 }
 
@@ -139,6 +166,7 @@ export async function deliverMany(
   items: BatchFile[],
   durability: Durability,
   options: DeliverManyOptions,
+  due?: number,
 ): Promise<string[]> {
   const fs = ctx.fs;
   const delivered: string[] = [];
@@ -198,6 +226,7 @@ export async function deliverMany(
           entry.temp,
           entry.name,
           entry.item.name === undefined,
+          due,
         );
       } catch (err) {
         for (const rest of written.slice(i)) {
@@ -213,6 +242,13 @@ export async function deliverMany(
     }
     start += written.length;
   }
-  if (delivered.length) await syncNew(ctx, durability, delivered);
+  if (delivered.length) {
+    await syncNew(
+      ctx,
+      durability,
+      delivered,
+      due === undefined ? "new" : "wait",
+    );
+  }
   return delivered;
 }

@@ -56,6 +56,16 @@ export function parseEntry(entry: string): EntryInfo {
   return { name: entry, attempts: 0 };
 }
 
+/** The entry of a file waiting in `wait` until `due`, made with `token`. */
+export function waitingEntryOf(
+  name: string,
+  attempts: number,
+  due: number,
+  token: string,
+): string {
+  return `${name}~${attempts}.w.${Math.floor(due).toString(36)}.${token}`;
+}
+
 /** The entry of a file in state `state`, made by the owner of `token`. */
 export function entryOf(
   name: string,

@@ -4,9 +4,10 @@
 // under one name before and after. Recover fails abandoned claims with the
 // same step.
 import { type Context, entryPath } from "./_context.ts";
-import { entryOf } from "./_entry.ts";
+import { retryDelay } from "./_backoff.ts";
+import { entryOf, waitingEntryOf } from "./_entry.ts";
 import { rethrow } from "./_rethrow.ts";
-import { makeDeadArea, syncAfter } from "./_sync.ts";
+import { makeArea, syncAfter } from "./_sync.ts";
 import { ClaimLostError, NotFoundError } from "./errors.ts";
 
 /** What {@linkcode failEntry} did with the file. */
@@ -14,6 +15,7 @@ export interface Failed {
   readonly attempts: number;
   readonly dead: boolean;
   readonly path: string;
+  readonly due: number | null;
 }
 
 /** Which operation moves a claim, and what to do once the rename is done. */
@@ -63,41 +65,41 @@ export async function returnEntry(
   return target;
 }
 
-/** Moves the claim `cur/<entry>` to `dead` with `attempts`, in one rename. */
-async function bury(
+/**
+ * Renames the claim `cur/<entry>` to `area/<target>` (an area made when
+ * first needed): if the rename says "not found", the area may be missing, so
+ * it is made and the rename tried once more, which then tells a lost claim.
+ */
+async function moveInto(
   ctx: Context,
   entry: string,
-  info: { readonly name: string; readonly attempts: number },
-  attempts: number,
+  name: string,
+  area: "wait" | "dead",
+  target: string,
   { operation, moved }: Move,
 ): Promise<string> {
   const source = entryPath(ctx, "cur", entry);
-  const target = entryPath(
-    ctx,
-    "dead",
-    entryOf(info.name, attempts, "d", ctx.names.token(ctx.now())),
-  );
+  const path = entryPath(ctx, area, target);
   try {
     try {
-      await ctx.fs.rename(source, target);
+      await ctx.fs.rename(source, path);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      // Either the dead-letter area does not exist yet, or the claim is
-      // gone: make the area, then try once more to tell which.
-      await makeDeadArea(ctx);
-      await ctx.fs.rename(source, target);
+      await makeArea(ctx, area);
+      await ctx.fs.rename(source, path);
     }
   } catch (err) {
-    lost(err, operation, info.name, entry);
+    lost(err, operation, name, entry);
   }
   moved?.();
-  await syncAfter(ctx, "dead", () => `Did ${operation} '${info.name}'`);
-  return target;
+  await syncAfter(ctx, area, () => `Did ${operation} '${name}'`);
+  return path;
 }
 
 /**
- * Counts a failed attempt of the claim `cur/<entry>`: back to `new`, or to
- * `dead` once `maxAttempts` is reached.
+ * Counts a failed attempt of the claim `cur/<entry>`: to `dead` once
+ * `maxAttempts` is reached; else back to `new` at once, or to `wait` until
+ * the retry is due (`delay`, else the store's backoff).
  */
 export async function failEntry(
   ctx: Context,
@@ -105,11 +107,33 @@ export async function failEntry(
   info: { readonly name: string; readonly attempts: number },
   maxAttempts: number,
   move: Move,
+  delay?: number,
 ): Promise<Failed> {
   const attempts = info.attempts + 1;
-  const dead = attempts >= maxAttempts;
-  const path = dead
-    ? await bury(ctx, entry, info, attempts, move)
-    : await returnEntry(ctx, entry, info, attempts, move);
-  return { attempts, dead, path };
+  const token = ctx.names.token(ctx.now());
+  if (attempts >= maxAttempts) {
+    const dead = entryOf(info.name, attempts, "d", token);
+    const path = await moveInto(ctx, entry, info.name, "dead", dead, move);
+    return { attempts, dead: true, path, due: null };
+  }
+  const wait = delay ?? retryDelay(ctx.backoff, attempts);
+  const now = ctx.now();
+  if (wait <= 0) {
+    const path = await returnEntry(ctx, entry, info, attempts, move);
+    return { attempts, dead: false, path, due: now };
+  }
+  const due = now + wait;
+  const waiting = waitingEntryOf(info.name, attempts, due, token);
+  const path = await moveInto(ctx, entry, info.name, "wait", waiting, move);
+  noteDue(ctx, due);
+  return { attempts, dead: false, path, due };
+}
+
+/**
+ * Remembers that a file waits until `due`, so that `wait` is looked at by
+ * then (`-Infinity`: never looked at yet, it will be at the next chance).
+ */
+export function noteDue(ctx: Context, due: number): void {
+  const w = ctx.waiting;
+  if (w.nextDue !== -Infinity) w.nextDue = Math.min(w.nextDue, due);
 }

@@ -12,7 +12,7 @@ import { publish } from "./_deliver.ts";
 import { compareUtf8, utf16IsUtf8Order } from "./_entry.ts";
 import { quietly, rethrow } from "./_rethrow.ts";
 import { listed, scanArea } from "./_scan_area.ts";
-import { makeDeadArea, syncAfter } from "./_sync.ts";
+import { makeArea, syncAfter } from "./_sync.ts";
 import { chunksFrom, write } from "./_write.ts";
 import {
   AlreadyExistsError,
@@ -203,7 +203,7 @@ export async function move(
       await ctx.fs.lstat(source);
       return;
     }
-    if (to === "dead") await makeDeadArea(ctx);
+    if (to === "dead" || to === "wait") await makeArea(ctx, to);
     if (options.overwrite) await ctx.fs.rename(source, target);
     else await publish(ctx, source, target, false);
   } catch (err) {
@@ -254,7 +254,7 @@ export async function copy(
     await quietly(() => input.close());
   }
   try {
-    if (to === "dead") await makeDeadArea(ctx);
+    if (to === "dead" || to === "wait") await makeArea(ctx, to);
     if (options.overwrite) await fs.rename(temp, target);
     else await publish(ctx, temp, target, true);
   } catch (err) {

@@ -1,5 +1,6 @@
 // Opening a store: its context, made once, on its first operation.
 import { AREAS } from "./areas.ts";
+import { DEFAULT_BACKOFF } from "./_backoff.ts";
 import { Candidates } from "./_candidates.ts";
 import { listCandidates } from "./_claim.ts";
 import type { Context } from "./_context.ts";
@@ -53,6 +54,9 @@ export async function openContext(
     maxAttempts: options.maxAttempts ?? 5,
     keep: options.keep ?? false,
     mode: options.mode ?? {},
+    backoff: options.backoff ?? DEFAULT_BACKOFF,
+    lease: options.lease ?? 600_000,
+    waiting: { nextDue: -Infinity, scannedAt: -Infinity },
     now,
     candidates: new Candidates(() => listCandidates(ctx)),
   };

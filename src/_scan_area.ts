@@ -17,7 +17,7 @@ export function listed(e: DirEntry): boolean {
 /**
  * The entries of an area, in directory order, in batches (one await per
  * batch, not per entry), read as a stream where the backend can so that
- * memory stays flat. The dead-letter area lists empty until it exists. A
+ * memory stays flat. `wait` and `dead` list empty until they exist. A
  * failure is thrown as `what` about the area.
  */
 export async function* scanArea(
@@ -63,7 +63,9 @@ export async function* scanArea(
     }
     if (batch.length) yield batch;
   } catch (err) {
-    if (area === "dead" && err instanceof NotFoundError) return;
+    if ((area === "dead" || area === "wait") && err instanceof NotFoundError) {
+      return;
+    }
     rethrow(err, what, area);
   }
 }

@@ -13,11 +13,13 @@ import type { AreaStats, StoreStats } from "./options.ts";
 interface Counted extends AreaStats {
   claimed: number;
   finished: number;
+  nextDue: number | null;
 }
 
 async function count(ctx: Context, area: Area, now: number): Promise<Counted> {
   const what = `Cannot count '${area}'`;
   let count = 0, claimed = 0, finished = 0, ignored = 0;
+  let nextDue = Infinity;
   let oldest = 0;
   for await (const batch of scanArea(ctx, area, what)) {
     for (const e of batch) {
@@ -46,6 +48,7 @@ async function count(ctx: Context, area: Area, now: number): Promise<Counted> {
       }
       count++;
       if (age > oldest) oldest = age;
+      if (info.due !== undefined && info.due < nextDue) nextDue = info.due;
       if (info.state === "c") claimed++;
       else if (info.state === "f") finished++;
     }
@@ -56,13 +59,16 @@ async function count(ctx: Context, area: Area, now: number): Promise<Counted> {
     ignored,
     claimed,
     finished,
+    nextDue: nextDue === Infinity ? null : nextDue,
   };
 }
 
 export async function stats(ctx: Context): Promise<StoreStats> {
   const now = ctx.now();
-  const [tmp, fresh, cur, dead] = await Promise.all(
-    (["tmp", "new", "cur", "dead"] as const).map((a) => count(ctx, a, now)),
+  const [tmp, fresh, cur, wait, dead] = await Promise.all(
+    (["tmp", "new", "cur", "wait", "dead"] as const).map((a) =>
+      count(ctx, a, now)
+    ),
   );
   const plain = (s: Counted): AreaStats => ({
     count: s.count,
@@ -72,7 +78,8 @@ export async function stats(ctx: Context): Promise<StoreStats> {
   return {
     tmp: plain(tmp!),
     new: plain(fresh!),
-    cur: cur!,
+    cur: { ...plain(cur!), claimed: cur!.claimed, finished: cur!.finished },
+    wait: { ...plain(wait!), nextDue: wait!.nextDue },
     dead: plain(dead!),
   };
 }

@@ -49,13 +49,16 @@ export function syncAfter(
 }
 
 /**
- * Makes the dead-letter area if it is missing (it is made when first
- * needed); under durability `"full"` the store's directory is fsynced when
+ * Makes an area that is made when first needed (`wait`, `dead`) if it is
+ * missing; under durability `"full"` the store's directory is fsynced when
  * the area was new, so that its entry survives a power cut too.
  */
-export async function makeDeadArea(ctx: Context): Promise<void> {
+export async function makeArea(
+  ctx: Context,
+  area: "wait" | "dead",
+): Promise<void> {
   try {
-    await ctx.fs.mkdir(areaPath(ctx, "dead"), directoryOptions(ctx));
+    await ctx.fs.mkdir(areaPath(ctx, area), directoryOptions(ctx));
   } catch (err) {
     if (err instanceof AlreadyExistsError) return;
     throw err;

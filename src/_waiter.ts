@@ -8,7 +8,10 @@ export class Waiter {
   #wake: (() => void) | undefined;
   #poll: number;
 
+  #ctx: Context;
+
   constructor(ctx: Context, poll: number, signal: AbortSignal | undefined) {
+    this.#ctx = ctx;
     this.#poll = poll;
     const onAbort = (): void => this.close();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -38,7 +41,13 @@ export class Waiter {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        timer = setTimeout(resolve, this.#poll);
+        // Sooner when a file in `wait` is due before the next poll.
+        const due = this.#ctx.waiting.nextDue;
+        const until = Number.isFinite(due) ? due - this.#ctx.now() : Infinity;
+        timer = setTimeout(
+          resolve,
+          Math.max(0, Math.min(this.#poll, until + 1)),
+        );
       });
       clearTimeout(timer);
       this.#wake = undefined;

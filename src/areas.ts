@@ -6,18 +6,19 @@
  */
 
 /**
- * The areas a store has: `tmp` (being written), `new` (waiting), `cur`
- * (claimed, or finished and kept) and `dead` (dead letters, made when first
- * needed).
+ * The areas a store has: `tmp` (being written), `new` (ready), `cur`
+ * (claimed, or finished and kept), `wait` (delayed deliveries and retries
+ * that are not due yet) and `dead` (dead letters); `wait` and `dead` are
+ * made when first needed.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { AREAS } from "@filestore/filestore";
- * assert.deepEqual(AREAS, ["tmp", "new", "cur", "dead"]);
+ * assert.deepEqual(AREAS, ["tmp", "new", "cur", "wait", "dead"]);
  * ```
  */
-export const AREAS = ["tmp", "new", "cur", "dead"] as const;
+export const AREAS = ["tmp", "new", "cur", "wait", "dead"] as const;
 
 /** One of the store's areas. */
 export type Area = typeof AREAS[number];

@@ -10,6 +10,7 @@ import { entryOf } from "./_entry.ts";
 import { failEntry, lost, returnEntry } from "./_fail.ts";
 import { openForStream, streamFile } from "./_stream.ts";
 import { syncAfter } from "./_sync.ts";
+import { checkAge, MAX_DELAY } from "./_bounds.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
 
@@ -38,12 +39,29 @@ export interface FailResult {
   readonly dead: boolean;
   /** The file's full path now. */
   readonly path: string;
+  /**
+   * When the next attempt may start (milliseconds since the epoch): now for
+   * an immediate retry, later for one that waits in `wait`; `null` for a
+   * dead letter.
+   */
+  readonly due: number | null;
+}
+
+/** Options of {@linkcode Claim.fail}. */
+export interface FailOptions {
+  /**
+   * Milliseconds before the next attempt (0: at once).
+   *
+   * @default {the store's backoff}
+   */
+  delay?: number;
 }
 
 const decoder = new TextDecoder();
 
 type State = "held" | "done" | "released" | "failed";
 
+let abort: (claim: Claim, reason: unknown) => void;
 let make: (
   ctx: Context,
   entry: string,
@@ -85,11 +103,14 @@ export class Claim {
   #path: string | undefined;
   #maxAttempts = 0;
   #state: State = "held";
+  #abort: AbortController | undefined;
 
   // Claims come from a store (claim(), claims(), claimed()), never from here.
   private constructor() {}
 
   static {
+    abort = (claim, reason) =>
+      (claim.#abort ??= new AbortController()).abort(reason);
     make = (ctx, entry, name, attempts, max) => {
       const claim = new Claim();
       claim.#ctx = ctx;
@@ -240,20 +261,42 @@ export class Claim {
   }
 
   /**
-   * Gives up on the file: returns it to `new` with its attempt count raised,
-   * or, once `maxAttempts` failures are reached, moves it to the dead-letter
-   * area `dead`. Either is one rename.
+   * Gives up on the file for now, counting an attempt: once `maxAttempts`
+   * failures are reached it moves to the dead-letter area `dead`; else it
+   * waits in `wait` for its retry (the store's backoff, or `delay`), or goes
+   * back to `new` at once when the wait is 0. Each is one rename.
    *
    * @param _reason Why (for the caller's logs; not stored).
-   * @returns The new attempt count and where the file went.
+   * @param options The wait before the retry.
+   * @returns The new attempt count, where the file went and when its retry
+   * is due.
    * @throws {ClaimLostError} The file left `cur` under this claim.
    */
-  async fail(_reason?: unknown): Promise<FailResult> {
+  async fail(
+    _reason?: unknown,
+    options: FailOptions = {},
+  ): Promise<FailResult> {
     this.#check("fail");
-    return await failEntry(this.#ctx, this.#entry, this, this.#maxAttempts, {
-      operation: "fail",
-      moved: () => (this.#state = "failed"),
-    });
+    const delay = options.delay === undefined
+      ? undefined
+      : checkAge(options.delay, "delay", MAX_DELAY);
+    return await failEntry(
+      this.#ctx,
+      this.#entry,
+      this,
+      this.#maxAttempts,
+      { operation: "fail", moved: () => (this.#state = "failed") },
+      delay,
+    );
+  }
+
+  /**
+   * Aborted when the claim is lost (its lease could not be renewed), when
+   * `consume()` stops (after its grace period), or when the handler's
+   * `timeout` expires; `reason` says which.
+   */
+  get signal(): AbortSignal {
+    return (this.#abort ??= new AbortController()).signal;
   }
 
   /** Releases the claim if it is still held (for `await using`). */
@@ -271,4 +314,9 @@ export function newClaim(
   maxAttempts: number,
 ): Claim {
   return make(ctx, entry, name, attempts, maxAttempts);
+}
+
+/** Aborts a claim's `signal` (from the consume loop). */
+export function abortClaim(claim: Claim, reason: unknown): void {
+  abort(claim, reason);
 }

@@ -9,6 +9,46 @@ import type { Durability } from "./durability.ts";
 import type { FileSystem } from "./file_system.ts";
 
 /**
+ * How long a failed file waits before its next attempt: exponential
+ * (`initial` milliseconds, `factor` times longer after each failure, at most
+ * `max`, up to the fraction `jitter` shorter at random; `true` is 0.2), a
+ * function of the failed attempts so far giving milliseconds, or `false` for
+ * no wait.
+ */
+export type Backoff =
+  | false
+  | ((attempts: number) => number)
+  | BackoffOptions;
+
+/** The exponential form of {@linkcode Backoff}. */
+export interface BackoffOptions {
+  /**
+   * The wait after the first failure, in milliseconds.
+   *
+   * @default {15000}
+   */
+  initial?: number;
+  /**
+   * How much longer each next wait is.
+   *
+   * @default {3}
+   */
+  factor?: number;
+  /**
+   * The longest wait, in milliseconds.
+   *
+   * @default {3600000}
+   */
+  max?: number;
+  /**
+   * Up to this fraction shorter at random (`true`: 0.2, `false`: 0).
+   *
+   * @default {0.2}
+   */
+  jitter?: boolean | number;
+}
+
+/**
  * Options of the {@linkcode FileStore} constructor.
  */
 export interface FileStoreOptions {
@@ -50,6 +90,23 @@ export interface FileStoreOptions {
    * @default {what the umask leaves of 0o777 and 0o666}
    */
   mode?: { directories?: number; files?: number };
+  /**
+   * How long a failed or recovered file waits before its next attempt. The
+   * default retries after about 15 s, 45 s, 2¼ min and 6¾ min (each up to a
+   * fifth shorter), so with 5 attempts an outage of five minutes
+   * dead-letters nothing.
+   *
+   * @default {{ initial: 15000, factor: 3, max: 3600000, jitter: 0.2 }}
+   */
+  backoff?: Backoff;
+  /**
+   * How long a claim stays valid without renewal, in milliseconds:
+   * `recover()` without `olderThan` takes back claims older than this, and
+   * `consume()` renews its claims well within it while their handlers run.
+   *
+   * @default {600000}
+   */
+  lease?: number;
   /**
    * The clock, in milliseconds since the epoch: when claims start, and what
    * `recover()`, `clean()` and `stats()` measure ages against (tests can
@@ -103,6 +160,20 @@ export interface DeliverOptions {
    * @default {the store's durability}
    */
   durability?: Durability;
+  /**
+   * Hold the file back for this many milliseconds: it waits in `wait` and
+   * cannot be claimed before then.
+   *
+   * @default {0}
+   */
+  delay?: number;
+  /**
+   * Hold the file back until this time (a `Date`, or milliseconds since the
+   * epoch); with `delay`, the later of the two.
+   *
+   * @default {undefined}
+   */
+  at?: Date | number;
 }
 
 /**
@@ -135,6 +206,20 @@ export interface DeliverManyOptions {
    * @default {undefined}
    */
   onProgress?: (delivered: number, total: number) => void;
+  /**
+   * Hold the file back for this many milliseconds: it waits in `wait` and
+   * cannot be claimed before then.
+   *
+   * @default {0}
+   */
+  delay?: number;
+  /**
+   * Hold the file back until this time (a `Date`, or milliseconds since the
+   * epoch); with `delay`, the later of the two.
+   *
+   * @default {undefined}
+   */
+  at?: Date | number;
 }
 
 /**
@@ -186,12 +271,51 @@ export interface ConsumeOptions extends ClaimsOptions {
    */
   concurrency?: number;
   /**
-   * Called with the error of each handler that throws, before its claim is
-   * failed.
+   * Called with the error of each handler that throws or times out, before
+   * its claim is failed; and with a failure of the housekeeping (claim
+   * `undefined`).
    *
    * @default {undefined}
    */
-  onError?: (error: unknown, claim: Claim) => void;
+  onError?: (error: unknown, claim: Claim | undefined) => void;
+  /**
+   * The wait before a failed file's next attempt.
+   *
+   * @default {the store's backoff}
+   */
+  backoff?: Backoff;
+  /**
+   * How long a claim is valid without renewal; consume() renews each claim
+   * every third of it while its handler runs, so no `recover()` anywhere
+   * takes a live claim.
+   *
+   * @default {the store's lease}
+   */
+  lease?: number;
+  /**
+   * The most a handler may take, in milliseconds: then its claim's `signal`
+   * aborts and the claim is failed (an attempt, with the timeout as the
+   * reason), whether or not the handler returns.
+   *
+   * @default {undefined: no limit}
+   */
+  timeout?: number;
+  /**
+   * After a stop (`signal`), how long running handlers may go on before
+   * their claims' `signal` aborts; a handler still running a second after
+   * that has its claim released (not failed) and is not waited for.
+   *
+   * @default {10000}
+   */
+  grace?: number;
+  /**
+   * Run `recover()` and `clean()` at the start and then every `interval`
+   * milliseconds while consuming, so that a consumer alone keeps the store
+   * healthy; `false` leaves it to a cron job.
+   *
+   * @default {{ interval: 60000 }}
+   */
+  housekeeping?: false | { interval?: number };
 }
 
 /**
@@ -277,6 +401,8 @@ export interface StoreStats {
   new: AreaStats;
   /** Files taken: claims, finished files kept, and files moved there. */
   cur: AreaStats & { claimed: number; finished: number };
+  /** Delayed deliveries and retries not due yet, and when the next is. */
+  wait: AreaStats & { nextDue: number | null };
   /** Dead letters. */
   dead: AreaStats;
 }

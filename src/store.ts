@@ -9,11 +9,11 @@
 
 import type { Area } from "./areas.ts";
 import {
-  checkAge,
   checkArea,
   checkBatch,
   checkConsume,
   checkData,
+  checkDue,
   checkDurability,
   checkEntry,
   checkMaxAttempts,
@@ -23,6 +23,7 @@ import {
   checkPoll,
   checkStore,
 } from "./_checks.ts";
+import { checkAge } from "./_bounds.ts";
 import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
@@ -312,7 +313,8 @@ export class FileStore {
       ? undefined
       : checkName(options.name);
     const ctx = await this.#context();
-    return await deliver(ctx, data, name, durability ?? ctx.durability);
+    const due = checkDue(options, ctx.now);
+    return await deliver(ctx, data, name, durability ?? ctx.durability, due);
   }
 
   /**
@@ -339,11 +341,13 @@ export class FileStore {
     const items = checkBatch(files);
     const durability = checkDurability(options.durability);
     const ctx = await this.#context();
+    const due = checkDue(options, ctx.now);
     return await deliverMany(
       ctx,
       items,
       durability ?? ctx.durability,
       options,
+      due,
     );
   }
 
@@ -458,8 +462,17 @@ export class FileStore {
     options: ConsumeOptions = {},
   ): Promise<ConsumeResult> {
     const concurrency = checkConsume(handler, options);
+    const ctx = await this.#context();
     return await consume(
-      (signal) => this.claims({ ...options, signal }),
+      {
+        claims: (signal) => this.claims({ ...options, signal }),
+        housekeep: async (lease) => {
+          await this.recover({ olderThan: lease });
+          await this.clean();
+        },
+        lease: ctx.lease,
+        backoff: ctx.backoff,
+      },
       handler,
       options,
       concurrency,
@@ -504,13 +517,14 @@ export class FileStore {
    * assert.deepEqual(await store.recover(), []); // still young
    * now += 11 * 60_000;
    * const [back] = await store.recover();
-   * assert.match(back!, /^\/s\/new\/x~1\.r\./);
+   * assert.match(back!, /^\/s\/wait\/x~1\.w\./); // its retry waits (backoff)
    * await assert.rejects(claim!.done(), { code: "CLAIM_LOST" });
    * ```
    */
   async recover(options: RecoverOptions = {}): Promise<string[]> {
-    const olderThan = checkAge(options.olderThan ?? 10 * 60_000, "olderThan");
-    return await recover(await this.#context(), olderThan, options);
+    const ctx = await this.#context();
+    const olderThan = checkAge(options.olderThan ?? ctx.lease, "olderThan");
+    return await recover(ctx, olderThan, options);
   }
 
   /**

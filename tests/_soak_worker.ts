@@ -13,7 +13,11 @@ import process from "node:process";
 import { FileStore } from "../mod.ts";
 
 const [mode, dir, log, tag] = process.argv.slice(2);
-const store = new FileStore(dir!, { durability: "none", maxAttempts: 999 });
+const store = new FileStore(dir!, {
+  durability: "none",
+  maxAttempts: 999,
+  backoff: false,
+});
 const note = (line: string) => appendFileSync(log!, line + "\n");
 
 if (mode === "produce") {

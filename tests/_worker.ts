@@ -37,7 +37,8 @@ import { nodeFileSystem } from "../src/backends/node.ts";
 
 const [mode, dir, ...rest] = process.argv.slice(2);
 
-const store = new FileStore(dir!, { durability: "none" });
+// Retries at once: these workers test moves, not waits.
+const store = new FileStore(dir!, { durability: "none", backoff: false });
 
 async function* selfChecking(
   size: number,
@@ -137,7 +138,7 @@ if (mode === "prepare") {
     }
   }
 } else if (mode === "limits") {
-  const fresh = new FileStore(dir!, { durability: "full" });
+  const fresh = new FileStore(dir!, { durability: "full", backoff: false });
   await fresh.prepare();
   const report: Record<string, unknown> = {};
   try {
@@ -188,6 +189,7 @@ if (mode === "prepare") {
   });
   const clock = { ahead: 0 };
   const s = new FileStore(dir!, {
+    backoff: false,
     fs,
     durability: "full",
     maxAttempts: op === "dead" ? 1 : 5,

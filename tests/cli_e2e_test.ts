@@ -93,6 +93,8 @@ describe("filestore command", () => {
       const run = await filestore([
         ...s,
         "consume",
+        "--backoff",
+        "none",
         "--max-attempts",
         "3",
         "--",

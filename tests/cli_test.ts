@@ -179,7 +179,15 @@ describe("main()", () => {
       await cli(c3, "claim");
       const f = fake({ fs });
       assert.equal(
-        await cli(f, "fail", c3.out().trim(), "--max-attempts", "2"),
+        await cli(
+          f,
+          "fail",
+          c3.out().trim(),
+          "--max-attempts",
+          "2",
+          "--delay",
+          "0",
+        ),
         0,
       );
       if (i === 1) assert.match(f.out(), /^\/s\/dead\//);
@@ -219,7 +227,17 @@ describe("main()", () => {
         text(await fs.readFile(args.at(-1)!)) === "bad" ? 3 : 0,
     });
     assert.equal(
-      await cli(f, "consume", "--max-attempts", "2", "--", "handler", "--flag"),
+      await cli(
+        f,
+        "consume",
+        "--backoff",
+        "none",
+        "--max-attempts",
+        "2",
+        "--",
+        "handler",
+        "--flag",
+      ),
       0,
     );
     assert.equal(f.runs.length, 3);

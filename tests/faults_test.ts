@@ -130,7 +130,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "claim()",
-    names: /claim 'a'|claim from 'new'/,
+    names: /claim 'a'|claim from '(new|wait)'/,
     setup: withFile,
     run: (s) => s.claim(),
   },
@@ -187,7 +187,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "consume()",
-    names: /'a'|claim from 'new'/,
+    names: /'a'|claim from '(new|wait)'/,
     setup: withFile,
     run: (s) => s.consume(() => {}),
     progressive: true,
@@ -198,7 +198,7 @@ const SCENARIOS: Scenario[] = [
 // owner tokens and temporary names made comparable between runs.
 function snapshot(fs: MemoryFileSystem): string[] {
   const out: string[] = [];
-  for (const area of ["tmp", "new", "cur", "dead"]) {
+  for (const area of ["tmp", "new", "cur", "wait", "dead"]) {
     let entries;
     try {
       entries = fs.readDir(`${ROOT}/${area}`);
@@ -208,8 +208,8 @@ function snapshot(fs: MemoryFileSystem): string[] {
     for (const e of entries) {
       const name = e.name
         .replace(
-          /~(\d+)\.([rcfd])\.\d+\.[0-9a-z]{10}\.[0-9a-z]+\.[0-9a-z]+$/,
-          "~$1.$2.TOKEN",
+          /~(\d+)\.([rcfd]|w\.[0-9a-z]+)\.\d+\.[0-9a-z]{10}\.[0-9a-z]+\.[0-9a-z]+$/,
+          (_, a, st) => `~${a}.${st.startsWith("w") ? "w" : st}.TOKEN`,
         )
         // Released with no attempt counted: as good as never claimed.
         .replace(/~0\.r\.TOKEN$/, "")
@@ -220,12 +220,12 @@ function snapshot(fs: MemoryFileSystem): string[] {
     }
   }
   try {
-    // An empty dead-letter area is as good as none.
-    const empty = !out.some((l) => l.startsWith("dead/"));
+    // An empty area made when first needed is as good as none.
+    const empty = (area: string) => !out.some((l) => l.startsWith(`${area}/`));
     out.push(
-      ...fs.readDir(ROOT).filter((e) => !(e.name === "dead" && empty)).map((
-        e,
-      ) => `dir ${e.name}`),
+      ...fs.readDir(ROOT).filter((e) =>
+        !((e.name === "dead" || e.name === "wait") && empty(e.name))
+      ).map((e) => `dir ${e.name}`),
     );
   } catch {
     out.push("no store");
@@ -236,7 +236,7 @@ function snapshot(fs: MemoryFileSystem): string[] {
 // The contents a consumer could still get: each file once, nothing partial.
 function contents(fs: MemoryFileSystem): string[] {
   return snapshot(fs)
-    .filter((line) => /^(new|cur|dead)\//.test(line))
+    .filter((line) => /^(new|cur|wait|dead)\//.test(line))
     .map((line) => line.slice(line.indexOf("=") + 1))
     .sort();
 }
@@ -336,7 +336,7 @@ for (const level of ["full", "file", "none"] as const) {
           if (scenario.loose) {
             // Several user-level steps: new, cur and dead are untouched.
             const visible = (s: string[]) =>
-              s.filter((l) => /^(new|cur|dead)\//.test(l));
+              s.filter((l) => /^(new|cur|wait|dead)\//.test(l));
             assert.deepEqual(visible(after), visible(pre), failedCall);
           } else if (after.join() === post.join()) {
             // Done, but not known to be durable: the error must say so; or a
@@ -366,12 +366,12 @@ describe("a power cut after every call", () => {
     test(`${scenario.name} loses and duplicates nothing when the power is cut`, async () => {
       durability = "full";
       const { setupCalls, total, pre, post } = await measure(scenario);
-      const before = pre.filter((l) => /^(new|cur|dead)\//.test(l)).map((l) =>
-        l.slice(l.indexOf("=") + 1)
-      ).sort();
-      const afterOp = post.filter((l) => /^(new|cur|dead)\//.test(l)).map((l) =>
-        l.slice(l.indexOf("=") + 1)
-      ).sort();
+      const before = pre.filter((l) => /^(new|cur|wait|dead)\//.test(l)).map((
+        l,
+      ) => l.slice(l.indexOf("=") + 1)).sort();
+      const afterOp = post.filter((l) => /^(new|cur|wait|dead)\//.test(l)).map((
+        l,
+      ) => l.slice(l.indexOf("=") + 1)).sort();
       for (let at = setupCalls; at <= total; at++) {
         const { inner, fs, store, state } = await fresh(
           scenario,

@@ -16,7 +16,7 @@ describe("processes", () => {
   test("4 producers and 4 consumers hand every file over exactly once", () =>
     inTempDir(async (dir) => {
       const root = `${dir}/store`;
-      const store = new FileStore(root);
+      const store = new FileStore(root, { backoff: false });
       await store.prepare();
       const consumers = Array.from(
         { length: CONSUMERS },
@@ -83,7 +83,7 @@ describe("processes", () => {
   test("a producer killed mid-delivery leaves only complete files in new", () =>
     inTempDir(async (dir) => {
       const root = `${dir}/store`;
-      const store = new FileStore(root);
+      const store = new FileStore(root, { backoff: false });
       await store.prepare();
       for (let round = 0; round < 4; round++) {
         const producer = start("_worker", ["stream", root]);
@@ -113,7 +113,7 @@ describe("processes", () => {
   test("a consumer killed holding a claim: recover() returns it, never the finished one", () =>
     inTempDir(async (dir) => {
       const root = `${dir}/store`;
-      const store = new FileStore(root);
+      const store = new FileStore(root, { backoff: false });
       await store.prepare();
       await store.deliver("finished", { name: "a" });
       await store.deliver("abandoned", { name: "b" });
@@ -153,7 +153,7 @@ describe("processes", () => {
         children.map(() => "prepared\n"),
       );
       assert.deepEqual(codes, children.map(() => 0));
-      const store = new FileStore(root);
+      const store = new FileStore(root, { backoff: false });
       for (const area of ["tmp", "new", "cur"] as const) {
         assert.deepEqual(await store.list(area), []);
       }

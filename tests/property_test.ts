@@ -100,6 +100,7 @@ async function runSequence(backend: Backend, actions: Action[]): Promise<void> {
     const root = `${sandbox.dir}/store`;
     const stores = Array.from({ length: WORKERS }, () =>
       new FileStore(root, {
+        backoff: false,
         fs: sandbox.fs,
         durability: "none",
         maxAttempts: MAX_ATTEMPTS,
@@ -235,6 +236,7 @@ for (const backend of backends) {
       try {
         const root = `${sandbox.dir}/store`;
         const store = new FileStore(root, {
+          backoff: false,
           fs: sandbox.fs,
           durability: "none",
         });

@@ -17,7 +17,7 @@ const fs = nodeFileSystem();
 /** Every file of the queue areas, as `area/entry` => content. */
 function files(root: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const area of ["new", "cur", "dead"]) {
+  for (const area of ["new", "cur", "wait", "dead"]) {
     let names: string[];
     try {
       names = nodeFs.readdirSync(`${root}/${area}`);
@@ -77,7 +77,11 @@ describe("protocol v2 with real processes", () => {
   test("a holder failing its claims while two processes recover them loses nothing", () =>
     inTempDir(async (dir) => {
       const root = `${dir}/s`;
-      const store = new FileStore(root, { fs, durability: "none" });
+      const store = new FileStore(root, {
+        fs,
+        durability: "none",
+        backoff: false,
+      });
       await store.prepare();
       await store.deliverMany(
         Array.from(
@@ -121,6 +125,7 @@ describe("protocol v2 with real processes", () => {
           // Whatever is left in tmp is a dotfile that clean() removes.
           const store = new FileStore(root, {
             fs,
+            backoff: false,
             now: () => Date.now() + 1e9,
           });
           await store.recover({ olderThan: 0 });
@@ -146,7 +151,11 @@ describe("protocol v2 with real processes", () => {
       inTempDir(async (dir) => {
         nodeFs.chmodSync(dir, 0o755);
         const root = `${dir}/s`;
-        const store = new FileStore(root, { fs, durability: "none" });
+        const store = new FileStore(root, {
+          fs,
+          durability: "none",
+          backoff: false,
+        });
         await store.prepare();
         for (const area of ["tmp", "new", "cur"]) {
           nodeFs.chmodSync(`${root}/${area}`, 0o777);
@@ -199,7 +208,11 @@ describe("protocol v2 with real processes", () => {
   }, () =>
     inTempDir(async (dir) => {
       const root = `${dir}/s`;
-      const store = new FileStore(root, { fs, durability: "none" });
+      const store = new FileStore(root, {
+        fs,
+        durability: "none",
+        backoff: false,
+      });
       await store.prepare();
       await store.deliver("kept", { name: "a" });
       await store.deliver("held", { name: "b" });

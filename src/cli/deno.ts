@@ -53,12 +53,13 @@ export function denoIo(): CliIo {
         for (const s of signals) Deno.removeSignalListener(s, handler);
       };
     },
-    run: async (command, args) => {
+    run: async (command, args, signal) => {
       const child = new Deno.Command(command, {
         args,
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
+        ...(signal ? { signal } : {}),
       }).spawn();
       const status = await child.status;
       return status.success ? 0 : status.code || 128;

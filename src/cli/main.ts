@@ -60,12 +60,13 @@ export interface CliIo {
    */
   onSignal(handler: () => void): () => void;
   /**
-   * Runs a command with inherited standard output and error.
+   * Runs a command with inherited standard output and error; `signal`
+   * aborting kills it.
    *
    * @returns Its exit code (not 0 when killed by a signal).
    * @throws When it cannot be started at all.
    */
-  run(command: string, args: string[]): Promise<number>;
+  run(command: string, args: string[], signal?: AbortSignal): Promise<number>;
 }
 
 function age(ms: number | null): string {
@@ -79,10 +80,12 @@ function age(ms: number | null): string {
 
 function statsTable(stats: StoreStats): string {
   const rows = [["area", "files", "oldest", ""]];
-  for (const area of ["tmp", "new", "cur", "dead"] as const) {
+  for (const area of ["tmp", "new", "cur", "wait", "dead"] as const) {
     const s = stats[area];
     const extra = area === "cur"
       ? `(${stats.cur.claimed} claimed, ${stats.cur.finished} finished)`
+      : area === "wait" && stats.wait.nextDue !== null
+      ? `(next due in ${age(Math.max(0, stats.wait.nextDue - Date.now()))})`
       : "";
     rows.push([area, String(s.count), age(s.oldestAge), extra]);
   }
@@ -273,7 +276,10 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
           ? {}
           : { maxAttempts: command.maxAttempts },
       );
-      const result = await claim.fail();
+      const result = await claim.fail(
+        undefined,
+        command.delay === undefined ? {} : { delay: command.delay },
+      );
       if (json) await out.json({ name: claim.name, ...result });
       else if (result.dead) await out.line(result.path);
       return 0;
@@ -316,7 +322,10 @@ async function deliver(
   out: Output,
 ): Promise<number> {
   const names: string[] = [];
-  const options = command.name === undefined ? {} : { name: command.name };
+  const options = {
+    ...(command.name === undefined ? {} : { name: command.name }),
+    ...(command.delay === undefined ? {} : { delay: command.delay }),
+  };
   if (command.files.length === 0) {
     names.push(await store.deliver(io.stdin(), options));
   } else {
@@ -405,7 +414,7 @@ async function consume(
     result = await store.consume(async (claim: Claim) => {
       let code: number;
       try {
-        code = await io.run(cmd, [...args, claim.path]);
+        code = await io.run(cmd, [...args, claim.path], claim.signal);
         await out.progress(`${++finished} files`);
       } catch (err) {
         // The command cannot run at all: put the file back and stop, rather
@@ -424,6 +433,8 @@ async function consume(
       ...(command.maxAttempts === undefined
         ? {}
         : { maxAttempts: command.maxAttempts }),
+      ...(command.backoff === undefined ? {} : { backoff: command.backoff }),
+      ...(command.timeout === undefined ? {} : { timeout: command.timeout }),
       onError: () => {},
     });
   } finally {

@@ -38,12 +38,14 @@ export function nodeIo(): CliIo {
         process.off("SIGINT", handler).off("SIGTERM", handler);
       };
     },
-    run: (command, args) =>
+    run: (command, args, signal) =>
       new Promise((resolve, reject) => {
         const child = spawn(command, args, {
           stdio: ["ignore", "inherit", "inherit"],
+          ...(signal ? { signal, killSignal: "SIGKILL" as const } : {}),
         });
-        child.once("error", reject);
+        // An abort (the timeout) kills it: that is an exit, not an error.
+        child.once("error", (err) => signal?.aborted ? undefined : reject(err));
         child.once("close", (code) => resolve(code ?? 128));
       }),
   };

@@ -34,16 +34,28 @@ export type Command =
     overwrite: boolean;
   }
   | CommonOptions & { command: "remove" | "cat"; name: string; area: Area }
-  | CommonOptions & { command: "deliver"; files: string[]; name?: string }
+  | CommonOptions & {
+    command: "deliver";
+    files: string[];
+    name?: string;
+    delay?: number;
+  }
   | CommonOptions & { command: "claim" }
   | CommonOptions & { command: "done"; name: string; keep: boolean }
   | CommonOptions & { command: "release"; name: string }
-  | CommonOptions & { command: "fail"; name: string; maxAttempts?: number }
+  | CommonOptions & {
+    command: "fail";
+    name: string;
+    maxAttempts?: number;
+    delay?: number;
+  }
   | CommonOptions & {
     command: "consume";
     watch: boolean;
     concurrency: number;
     maxAttempts?: number;
+    backoff?: false | { initial: number; factor?: number; max?: number };
+    timeout?: number;
     run: [string, ...string[]];
   }
   | CommonOptions & { command: "clean" | "recover"; olderThan?: number }
@@ -82,6 +94,10 @@ const OPTION_HELP: Record<string, string> = {
   watch: "keep waiting for new files until SIGINT or SIGTERM",
   concurrency: "how many commands run at once (default 1)",
   "older-than": "age limit, like 90s, 10m, 36h (bare numbers are seconds)",
+  delay: "hold the file back this long before it can be claimed (90s, 10m, 2d)",
+  backoff:
+    "the wait before a retry: none, or INITIAL[,FACTOR[,MAX]] like 15s,3,1h (default)",
+  timeout: "fail a file whose command runs longer than this (it is killed)",
 };
 
 /** Every command: its arguments, what it does, its own options. */
@@ -112,7 +128,7 @@ export const COMMANDS: Record<string, Spec> = {
   deliver: {
     args: "[FILE...]",
     summary: "deliver standard input, or each FILE, into new; print each name",
-    options: ["name"],
+    options: ["name", "delay"],
   },
   claim: {
     args: "",
@@ -132,13 +148,13 @@ export const COMMANDS: Record<string, Spec> = {
   fail: {
     args: "NAME",
     summary: "return a claim to new for a retry, or dead-letter it",
-    options: ["max-attempts"],
+    options: ["max-attempts", "delay"],
   },
   consume: {
     args: "-- CMD [ARGS...]",
     summary:
       "run CMD ARGS... PATH for each file: exit 0 finishes it, else fails",
-    options: ["watch", "concurrency", "max-attempts"],
+    options: ["watch", "concurrency", "max-attempts", "backoff", "timeout"],
   },
   clean: {
     args: "",
@@ -159,6 +175,9 @@ const OPTION_ARGS: Record<string, string> = {
   "max-attempts": "N",
   concurrency: "N",
   "older-than": "DURATION",
+  delay: "DURATION",
+  backoff: "SPEC",
+  timeout: "DURATION",
 };
 
 const GLOBAL = [
@@ -218,7 +237,7 @@ export function usage(topic?: string): string {
   ].join("\n");
 }
 
-const AREA_NAMES = ["tmp", "new", "cur", "dead"];
+const AREA_NAMES = ["tmp", "new", "cur", "wait", "dead"];
 
 function area(value: string, topic: string): Area {
   if (!AREA_NAMES.includes(value)) {
@@ -261,6 +280,49 @@ export function parseDuration(value: string): number | undefined {
   return Number(m[1]) * UNITS[m[2] ?? "s"]!;
 }
 
+function duration(
+  raw: string | undefined,
+  option: string,
+  command: string,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(raw);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--${option} takes a duration like 90s, 10m, 36h or 2d, not '${raw}'`,
+      command,
+    );
+  }
+  return ms;
+}
+
+// `none`, or INITIAL[,FACTOR[,MAX]]: durations and a number.
+function backoffSpec(
+  raw: string,
+  command: string,
+): false | { initial: number; factor?: number; max?: number } {
+  if (raw === "none") return false;
+  const [a, f, m, extra] = raw.split(",");
+  const initial = parseDuration(a ?? "");
+  const factor = f === undefined ? undefined : Number(f);
+  const max = m === undefined ? undefined : parseDuration(m);
+  if (
+    initial === undefined || extra !== undefined ||
+    (factor !== undefined && !(factor >= 1 && factor <= 1000)) ||
+    (m !== undefined && max === undefined)
+  ) {
+    throw new UsageError(
+      `--backoff takes 'none' or INITIAL[,FACTOR[,MAX]] like 15s,3,1h, not '${raw}'`,
+      command,
+    );
+  }
+  return {
+    initial,
+    ...(factor === undefined ? {} : { factor }),
+    ...(max === undefined ? {} : { max }),
+  };
+}
+
 /**
  * Parses a command line.
  *
@@ -293,6 +355,9 @@ export function parseCommand(
         watch: { type: "boolean" },
         concurrency: { type: "string" },
         "older-than": { type: "string" },
+        delay: { type: "string" },
+        backoff: { type: "string" },
+        timeout: { type: "string" },
       },
     });
   } catch (err) {
@@ -416,9 +481,14 @@ export function parseCommand(
       if (values.name !== undefined && rest.length > 1) {
         throw new UsageError("--name takes one file at most", name);
       }
-      return values.name === undefined
-        ? { ...common, command: name, files: rest }
-        : { ...common, command: name, files: rest, name: values.name };
+      const delay = duration(values.delay, "delay", name);
+      return {
+        ...common,
+        command: name,
+        files: rest,
+        ...(values.name === undefined ? {} : { name: values.name }),
+        ...(delay === undefined ? {} : { delay }),
+      };
     }
     case "done": {
       const [file] = expect(1);
@@ -430,9 +500,14 @@ export function parseCommand(
     }
     case "fail": {
       const [file] = expect(1);
-      return maxAttempts === undefined
-        ? { ...common, command: name, name: file! }
-        : { ...common, command: name, name: file!, maxAttempts };
+      const delay = duration(values.delay, "delay", name);
+      return {
+        ...common,
+        command: name,
+        name: file!,
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+        ...(delay === undefined ? {} : { delay }),
+      };
     }
     case "consume": {
       expect(0);
@@ -443,14 +518,20 @@ export function parseCommand(
       const concurrency = values.concurrency === undefined
         ? 1
         : count(values.concurrency, "concurrency", name);
-      const base = {
+      const timeout = duration(values.timeout, "timeout", name);
+      const backoff = values.backoff === undefined
+        ? undefined
+        : backoffSpec(values.backoff, name);
+      return {
         ...common,
         command: name,
         watch: !!values.watch,
         concurrency,
         run: [cmd, ...cmdArgs] as [string, ...string[]],
-      } as const;
-      return maxAttempts === undefined ? base : { ...base, maxAttempts };
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+        ...(timeout === undefined ? {} : { timeout }),
+        ...(backoff === undefined ? {} : { backoff }),
+      };
     }
     case "clean":
     case "recover": {
