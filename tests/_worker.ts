@@ -25,6 +25,16 @@
 //                                  200 files, then consume() them 50 at a
 //                                  time with handlers holding a file open;
 //                                  print what happened as JSON
+//   timed DIR OUT MODE             a consumer for the time tests, logging
+//                                  "body attempts ms" per handling to OUT:
+//                                  due (watch; until SIGTERM), flaky (fails
+//                                  "bad" three times, backoff 200 ms x2),
+//                                  slow (lease 0.6 s, a 2 s handler), hang
+//                                  (a handler that never returns, timeout
+//                                  300 ms), outage (every handler fails until
+//                                  $OUTAGE_UNTIL, the default backoff in
+//                                  thousandths), house (housekeeping only);
+//                                  prints the result as JSON
 //   killat DIR OP N                set up for OP (deliver, release, fail, dead,
 //                                  recover, done), then run it and SIGKILL
 //                                  this process just before its Nth
@@ -170,6 +180,46 @@ if (mode === "prepare") {
     dead: (await fresh.list("dead")).length,
   };
   process.stdout.write(JSON.stringify(report) + "\n");
+} else if (mode === "timed") {
+  const [out, kind] = rest;
+  const { retryDelay, DEFAULT_BACKOFF } = await import("../src/_backoff.ts");
+  const stop = new AbortController();
+  process.on("SIGTERM", () => stop.abort());
+  const errors: string[] = [];
+  const timed = new FileStore(dir!, {
+    durability: "none",
+    ...(kind === "house" ? { backoff: false as const } : {}),
+  });
+  const log = (body: string, attempts: number) =>
+    appendFileSync(out!, `${body} ${attempts} ${Date.now()}\n`);
+  const result = await timed.consume(async (claim) => {
+    const body = await claim.text();
+    log(body, claim.attempts);
+    if (kind === "flaky" && body === "bad" && claim.attempts < 3) {
+      throw new Error("not yet");
+    }
+    if (kind === "slow") await new Promise((r) => setTimeout(r, 2000));
+    if (kind === "hang") await new Promise(() => {});
+    if (kind === "outage" && Date.now() < Number(process.env.OUTAGE_UNTIL)) {
+      throw new Error("downstream is down");
+    }
+  }, {
+    signal: stop.signal,
+    watch: kind !== "slow" && kind !== "hang",
+    pollInterval: 50,
+    ...(kind === "flaky"
+      ? { backoff: { initial: 200, factor: 2, jitter: false } }
+      : {}),
+    ...(kind === "slow" ? { lease: 600 } : {}),
+    ...(kind === "hang" ? { timeout: 300, maxAttempts: 1 } : {}),
+    ...(kind === "outage"
+      ? { backoff: (n: number) => retryDelay(DEFAULT_BACKOFF, n) / 1000 }
+      : {}),
+    ...(kind === "house" ? { backoff: false as const, lease: 60_000 } : {}),
+    onError: (err) => errors.push((err as Error).name),
+  });
+  process.stdout.write(JSON.stringify({ ...result, errors }) + "\n");
+  process.exit(0);
 } else if (mode === "killat") {
   const [op, n] = rest;
   let armed = false;
