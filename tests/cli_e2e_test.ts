@@ -163,4 +163,66 @@ describe("filestore command", () => {
       assert.deepEqual([...handled, ...waiting].sort(), bodies);
       assert.deepEqual(await store.list("cur"), []);
     }));
+
+  test("filestore deliver --delay, fail --delay and stats: files wait their time", () =>
+    inTempDir(async (dir) => {
+      const s = ["--store", `${dir}/q`];
+      await filestore([...s, "prepare"]);
+      assert.equal(
+        (await filestore(
+          [...s, "deliver", "--delay", "1s", "--name", "later"],
+          "x",
+        )).code,
+        0,
+      );
+      assert.equal((await filestore([...s, "claim"])).out, "", "not due yet");
+      const stats = await filestore([...s, "stats"]);
+      assert.match(stats.out, /^wait\s+1\s.*next due in/m);
+      const json = JSON.parse((await filestore([...s, "--json", "stats"])).out);
+      assert.equal(json.wait.count, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      const claim = await filestore([...s, "claim"]);
+      assert.match(claim.out, /\/cur\/later~0\.c\./);
+      const failed = await filestore([
+        ...s,
+        "--json",
+        "fail",
+        claim.out.trim(),
+        "--delay",
+        "10m",
+      ]);
+      assert.equal(failed.code, 0, failed.err);
+      const result = JSON.parse(failed.out);
+      assert.ok(result.due > Date.now() + 9 * 60_000, "due in ten minutes");
+      assert.match(result.path, /\/wait\/later~1\.w\./);
+      const bad = await filestore([...s, "deliver", "--delay", "soon"], "x");
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--delay takes a duration/);
+    }));
+
+  test("filestore consume --timeout kills a command that runs too long and fails its file", () =>
+    inTempDir(async (dir) => {
+      const s = ["--store", `${dir}/q`];
+      await filestore([...s, "prepare"]);
+      await filestore([...s, "deliver", "--name", "slow"], "x");
+      const started = Date.now();
+      const run = await filestore([
+        ...s,
+        "consume",
+        "--timeout",
+        "300ms",
+        "--max-attempts",
+        "1",
+        "--",
+        "sleep",
+        "30",
+      ]);
+      assert.equal(run.code, 0, run.err);
+      assert.ok(Date.now() - started < 10_000, "the command was killed");
+      assert.match(run.err, /0 handled, 1 failed \(1 dead-lettered\)/);
+      assert.match(
+        (await filestore([...s, "list", "dead"])).out,
+        /\/dead\/slow~1\.d\./,
+      );
+    }));
 });
