@@ -99,6 +99,11 @@ export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 
+/** The reason a claim's signal aborts when consume() stops. */
+class StoppingError extends Error {
+  override name = "AbortError";
+}
+
 const OK = Symbol("ok");
 const TIMED_OUT = Symbol("timed out");
 const ABANDONED = Symbol("abandoned");
@@ -201,7 +206,7 @@ export async function consume(
         new Promise((resolve) => {
           onStop = () =>
             timers.push(setTimeout(() => {
-              abortClaim(claim, new Error("The consumer is stopping"));
+              abortClaim(claim, new StoppingError("The consumer is stopping"));
               timers.push(setTimeout(() => resolve(ABANDONED), 1000));
             }, grace));
           if (stop.signal.aborted) onStop();
@@ -231,8 +236,13 @@ export async function consume(
           : outcome === OK
           ? undefined
           : outcome.err;
-        if (failed) options.onError?.(failure, claim);
-        if (failed && claim.held && outOfFiles(failure)) {
+        const stopping = claim.signal.reason instanceof StoppingError;
+        if (failed && !stopping) options.onError?.(failure, claim);
+        if (failed && claim.held && stopping) {
+          // The handler gave up because the consumer stops: not its fault,
+          // no attempt counted; the file goes back in its place.
+          await claim.release();
+        } else if (failed && claim.held && outOfFiles(failure)) {
           // The handler ran out of file descriptors: no attempt is counted;
           // the file goes back in its place and the worker waits a little.
           await claim.release();

@@ -288,3 +288,55 @@ test("Claim.fail() with a delay waits, and FailResult says when the retry is due
   assert.equal(dead.due, null);
   assert.equal(dead.dead, true);
 });
+
+test("a claim whose lease is lost under its handler has its signal aborted", async () => {
+  const fs = memoryFileSystem();
+  const store = new FileStore("/s", { fs, backoff: false });
+  await store.prepare();
+  await store.deliver("x");
+  const other = new FileStore("/s", {
+    fs: fs.share({ pid: 2 }),
+    backoff: false,
+  });
+  let reason: unknown;
+  const result = await store.consume(async (claim) => {
+    // Another process takes the claim back; the next renewal finds it gone.
+    assert.equal((await other.recover({ olderThan: 0 })).length, 1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) =>
+        claim.signal.addEventListener("abort", () => resolve(), { once: true })
+      ),
+      new Promise((r) => (timer = setTimeout(r, 5_000))),
+    ]);
+    clearTimeout(timer);
+    reason = claim.signal.reason;
+  }, { lease: 60, housekeeping: false });
+  assert.equal((reason as Error).name, "ClaimLostError");
+  assert.equal(result.lost, 1);
+});
+
+test("a stop lets handlers finish within the grace, then aborts their signal and puts the file back", async () => {
+  const fs = memoryFileSystem();
+  const store = new FileStore("/s", { fs });
+  await store.prepare();
+  await store.deliver("quick", { name: "a" });
+  await store.deliver("slow", { name: "b" });
+  const stop = new AbortController();
+  const seen: string[] = [];
+  const result = await store.consume(async (claim) => {
+    const body = await claim.text();
+    seen.push(body);
+    if (body === "quick") return;
+    stop.abort(); // the service is told to stop while this one runs
+    await new Promise<void>((_, reject) =>
+      claim.signal.addEventListener("abort", () => reject(claim.signal.reason))
+    );
+  }, { signal: stop.signal, grace: 100, housekeeping: false });
+  assert.deepEqual(seen, ["quick", "slow"]);
+  assert.equal(result.handled, 1);
+  assert.equal(result.failed, 0, "a stop is not a failure");
+  const waiting = await store.list("new");
+  assert.equal(waiting.length, 1);
+  assert.match(waiting[0]!, /\/new\/b~0\.r\./, "back with no attempt counted");
+});
