@@ -394,17 +394,41 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       );
     };
+    // Claiming 20,000 ready files with FILES delayed ones waiting in `wait`
+    // (due in a day) against none: files that wait must cost the claims of
+    // ready ones nothing (wait is listed once a second at most).
+    const READY = 20_000;
+    const delayed = async (waiting: number) => {
+      const root = fresh();
+      fill(root, READY);
+      bare.mkdir(`${root}/wait`);
+      const due = (Date.now() + 86_400_000).toString(36);
+      for (let i = 0; i < waiting; i++) {
+        bare.writeNew(`${root}/wait/d${i}~0.w.${due}.1.0000000000.1.1`, data);
+      }
+      const store = openStore(root, "none");
+      return rate(
+        READY,
+        await timed(async () => {
+          for (let i = 0; i < READY; i++) await (await store.claim())!.done();
+        }),
+      );
+    };
     const out: Record<string, number[]> = {
       claimSmall: [],
       claimLarge: [],
       deliverSmall: [],
       deliverLarge: [],
+      claimDelayed: [],
+      claimUndelayed: [],
     };
     for (let r = 0; r < RUNS; r++) {
       out.claimSmall!.push(await drain(1000));
       out.claimLarge!.push(await drain(FILES));
       out.deliverSmall!.push(await deliver(0));
       out.deliverLarge!.push(await deliver(FILES));
+      out.claimUndelayed!.push(await delayed(0));
+      out.claimDelayed!.push(await delayed(FILES));
     }
     return out;
   },

@@ -551,6 +551,16 @@ try {
     );
     row(
       name,
+      `claim 20,000 ready with ${
+        LARGE.toLocaleString("en-US")
+      } delayed vs none`,
+      fmt(median(s.claimDelayed)),
+      fmt(median(s.claimUndelayed)),
+      ratio(median(s.claimDelayed), median(s.claimUndelayed)),
+      undefined,
+    );
+    row(
+      name,
       `deliver into ${LARGE.toLocaleString("en-US")} vs into empty`,
       fmt(median(s.deliverLarge)),
       fmt(median(s.deliverSmall)),

@@ -26,7 +26,7 @@ export interface Context {
   /** How long a claim stays valid without renewal. */
   readonly lease: number;
   /** What this process knows of `wait`: the earliest due time it saw. */
-  readonly waiting: { nextDue: number; scannedAt: number };
+  readonly waiting: { nextDue: number; scannedAt: number; rescan: number };
 }
 
 export function areaPath(ctx: Context, area: Area): string {

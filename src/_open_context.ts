@@ -56,7 +56,7 @@ export async function openContext(
     mode: options.mode ?? {},
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     lease: options.lease ?? 600_000,
-    waiting: { nextDue: -Infinity, scannedAt: -Infinity },
+    waiting: { nextDue: -Infinity, scannedAt: -Infinity, rescan: 1000 },
     now,
     candidates: new Candidates(() => listCandidates(ctx)),
   };

@@ -37,8 +37,8 @@ export function syncAfter(
       } catch (err) {
         // The change is made; the fsync needs a descriptor to open the
         // directory. Out of them (EMFILE, ENFILE), wait for some to close:
-        // up to a second, then report it.
-        if (err instanceof TooManyOpenFilesError && tries < 40) {
+        // up to ten seconds, then report it.
+        if (err instanceof TooManyOpenFilesError && tries < 400) {
           await new Promise((r) => setTimeout(r, 25));
           continue;
         }
