@@ -9,7 +9,7 @@
 import type { FileInfo } from "./file_system.ts";
 
 /** How far in the future an mtime may be and still count as a touch. */
-export const SKEW = 60_000;
+const SKEW = 60_000;
 
 /** Milliseconds since the latest sign of life of a file, 0 at the least. */
 export function ageOf(now: number, info: FileInfo, token = -Infinity): number {

@@ -237,7 +237,7 @@ export function checkConsume(
   return checkCount(options.concurrency ?? 1, "concurrency", 1024);
 }
 
-export function isBytesSource(data: unknown): data is DeliverData {
+function isBytesSource(data: unknown): data is DeliverData {
   return typeof data === "string" || data instanceof Uint8Array ||
     (typeof data === "object" && data !== null &&
       Symbol.asyncIterator in data) ||

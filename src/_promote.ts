@@ -17,7 +17,7 @@ import { NotFoundError } from "./errors.ts";
  * second, or less often when listing it takes long (ten times the last
  * listing's time), so that a large `wait` costs claims a tenth at most.
  */
-export const WAIT_RESCAN = 1000;
+const WAIT_RESCAN = 1000;
 
 /** Moves what is due from `wait` to `new`; returns how many it moved. */
 export async function promoteDue(ctx: Context): Promise<number> {
