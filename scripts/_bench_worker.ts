@@ -9,6 +9,7 @@ import * as nodeFs from "node:fs";
 import process from "node:process";
 import { type Durability, FileStore } from "../mod.ts";
 import { nodeFileSystem } from "../src/backends/node.ts";
+import { Heartbeat } from "../src/_heartbeat.ts";
 
 type Bare = {
   /** A read as the library makes it: regular files only, never a link. */
@@ -394,17 +395,27 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       );
     };
-    // Claiming 20,000 ready files with FILES delayed ones waiting in `wait`
+    // Claiming 60,000 ready files with FILES delayed ones waiting in `wait`
     // (due in a day) against none: files that wait must cost the claims of
-    // ready ones nothing (wait is listed once a second at most).
-    const READY = 20_000;
+    // ready ones nothing (a listing of `wait` reads its top and the
+    // directories whose time has come; 60,000 claims take longer than the
+    // second between two listings, so the listings are counted).
+    const READY = 60_000;
     const delayed = async (waiting: number) => {
       const root = fresh();
       fill(root, READY);
+      // In the directory of their due time (PROTOCOL.md, "The layout of
+      // wait"), as deliver(data, { delay }) puts them.
+      const at = Date.now() + 86_400_000;
+      const due = at.toString(36);
+      const bucket = `${root}/wait/${Math.floor(at / 2 ** 26).toString(36)}/${
+        Math.floor(at / 2 ** 16).toString(36)
+      }`;
       bare.mkdir(`${root}/wait`);
-      const due = (Date.now() + 86_400_000).toString(36);
+      bare.mkdir(bucket.slice(0, bucket.lastIndexOf("/")));
+      bare.mkdir(bucket);
       for (let i = 0; i < waiting; i++) {
-        bare.writeNew(`${root}/wait/d${i}~0.w.${due}.1.0000000000.1.1`, data);
+        bare.writeNew(`${bucket}/d${i}~0.w.${due}.1.0000000000.1.1`, data);
       }
       const store = openStore(root, "none");
       return rate(
@@ -414,7 +425,33 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       );
     };
+    // The heartbeat consume() runs under each handler (a timer set, then
+    // cleared when the handler returns before it fires) against none, on
+    // 20,000 claims of a handler that does nothing.
+    const beating = async (beat: boolean) => {
+      const root = fresh();
+      fill(root, 20_000);
+      const store = openStore(root, "none");
+      const beats = new Heartbeat(600_000);
+      try {
+        return rate(
+          20_000,
+          await timed(async () => {
+            for (let i = 0; i < 20_000; i++) {
+              const claim = (await store.claim())!;
+              if (beat) beats.add(claim);
+              await claim.done();
+              if (beat) beats.remove(claim);
+            }
+          }),
+        );
+      } finally {
+        beats.close();
+      }
+    };
     const out: Record<string, number[]> = {
+      heartbeat: [],
+      noHeartbeat: [],
       claimSmall: [],
       claimLarge: [],
       deliverSmall: [],
@@ -429,6 +466,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       out.deliverLarge!.push(await deliver(FILES));
       out.claimUndelayed!.push(await delayed(0));
       out.claimDelayed!.push(await delayed(FILES));
+      out.noHeartbeat!.push(await beating(false));
+      out.heartbeat!.push(await beating(true));
     }
     return out;
   },

@@ -5,7 +5,7 @@ import { type Context, entryPath } from "./_context.ts";
 import { claimOrder } from "./_candidates.ts";
 import { type EntryInfo, entryOf, parseEntry } from "./_entry.ts";
 import { failEntry } from "./_fail.ts";
-import { promoteDue } from "./_promote.ts";
+import { promoteDue, promotionDue } from "./_promote.ts";
 import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
@@ -13,7 +13,6 @@ import { ClaimLostError, InvalidNameError, NotFoundError } from "./errors.ts";
 
 /** Lists `new` in claim order, for the candidate cache. */
 export async function listCandidates(ctx: Context): Promise<string[]> {
-  await promoteDue(ctx);
   return claimOrder(
     await listNames(ctx, "new", "Cannot claim from 'new'"),
     ctx.now(),
@@ -28,12 +27,19 @@ export async function claimNext(
   const fs = ctx.fs;
   let relisted = false;
   while (true) {
+    // What became due goes into `new` first and takes its place there.
+    if (promotionDue(ctx) && await promoteDue(ctx)) ctx.candidates.invalidate();
     let entry = ctx.candidates.take();
     if (entry === undefined) {
       if (relisted) return null;
       await ctx.candidates.refill();
       relisted = true;
       entry = ctx.candidates.take();
+      // Nothing in `new`: `wait` is listed at once if it never was.
+      if (entry === undefined && await promoteDue(ctx, true)) {
+        await ctx.candidates.refill();
+        entry = ctx.candidates.take();
+      }
       if (entry === undefined) return null;
     }
     const info = parseEntry(entry);

@@ -2,6 +2,7 @@
 // watching), runs the handler, and settles each claim by what it did.
 import type { Context } from "./_context.ts";
 import { quietly } from "./_rethrow.ts";
+import { Heartbeat } from "./_heartbeat.ts";
 import { Waiter } from "./_waiter.ts";
 import { retryDelay } from "./_backoff.ts";
 import { abortClaim, type Claim } from "./claim.ts";
@@ -108,31 +109,6 @@ const OK = Symbol("ok");
 const TIMED_OUT = Symbol("timed out");
 const ABANDONED = Symbol("abandoned");
 
-/**
- * Renews a claim every third of the lease while its handler runs; a claim
- * that cannot be renewed (recovered meanwhile) has its signal aborted.
- */
-function heartbeat(claim: Claim, lease: number): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
-  const beat = (): void => {
-    timer = setTimeout(async () => {
-      if (stopped || !claim.held) return;
-      try {
-        await claim.touch();
-        beat();
-      } catch (err) {
-        abortClaim(claim, err);
-      }
-    }, Math.max(10, Math.floor(lease / 3)));
-  };
-  beat();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
-}
-
 /** Runs `handler` for each claim, `concurrency` at a time. */
 export async function consume(
   env: ConsumeEnv,
@@ -148,6 +124,7 @@ export async function consume(
     settled: 0,
   };
   const lease = options.lease ?? env.lease;
+  const beats = new Heartbeat(lease);
   const backoff = options.backoff ?? env.backoff;
   const grace = options.grace ?? 10_000;
   const stop = new AbortController();
@@ -181,7 +158,7 @@ export async function consume(
   > => {
     const timers: ReturnType<typeof setTimeout>[] = [];
     let onStop: (() => void) | undefined;
-    const stopBeat = heartbeat(claim, lease);
+    beats.add(claim);
     try {
       const races: Promise<
         typeof OK | typeof TIMED_OUT | typeof ABANDONED | { err: unknown }
@@ -215,7 +192,7 @@ export async function consume(
       );
       return await Promise.race(races);
     } finally {
-      stopBeat();
+      beats.remove(claim);
       for (const t of timers) clearTimeout(t);
       if (onStop) stop.signal.removeEventListener("abort", onStop);
     }
@@ -284,6 +261,7 @@ export async function consume(
   } finally {
     outer?.removeEventListener("abort", onAbort);
     clearInterval(sweeper);
+    beats.close();
     await sweeping;
   }
   if (error !== undefined) throw error;

@@ -3,6 +3,7 @@
 // (_open_context.ts makes it).
 import type { Area } from "./areas.ts";
 import type { Candidates } from "./_candidates.ts";
+import { dueOf, waitBucket } from "./_entry.ts";
 import type { NameGenerator } from "./_name_generator.ts";
 import type { Durability } from "./durability.ts";
 import type { Backoff } from "./options.ts";
@@ -25,15 +26,32 @@ export interface Context {
   readonly backoff: Backoff;
   /** How long a claim stays valid without renewal. */
   readonly lease: number;
-  /** What this process knows of `wait`: the earliest due time it saw. */
-  readonly waiting: { nextDue: number; scannedAt: number; rescan: number };
+  /**
+   * What this process knows of `wait`: the earliest due time it saw, when
+   * it last listed `wait` (at first: when the store was opened), how long
+   * until it lists it again, and whether it listed it at all.
+   */
+  readonly waiting: {
+    nextDue: number;
+    scannedAt: number;
+    rescan: number;
+    listed: boolean;
+  };
 }
 
 export function areaPath(ctx: Context, area: Area): string {
   return `${ctx.dir}/${area}`;
 }
 
+/**
+ * The path of `entry` in `area`: in `wait`, a waiting entry is in the
+ * directory of its due time (`wait/HI/LO/ENTRY`), any other name at the top.
+ */
 export function entryPath(ctx: Context, area: Area, entry: string): string {
+  if (area === "wait") {
+    const due = dueOf(entry);
+    if (due !== undefined) return `${ctx.dir}/wait/${waitBucket(due)}/${entry}`;
+  }
   return `${ctx.dir}/${area}/${entry}`;
 }
 

@@ -6,7 +6,8 @@ import { type Context, entryPath } from "./_context.ts";
 import { quietly, rethrow } from "./_rethrow.ts";
 import { waitingEntryOf } from "./_entry.ts";
 import { noteDue } from "./_fail.ts";
-import { makeArea, syncArea } from "./_sync.ts";
+import { syncArea } from "./_sync.ts";
+import { renameIntoWait, syncBucket } from "./_wait.ts";
 import { BATCH_OPEN, syncAll, write } from "./_write.ts";
 import {
   AlreadyExistsError,
@@ -73,18 +74,8 @@ async function publishDelivery(
   due: number | undefined,
 ): Promise<void> {
   if (due !== undefined) {
-    const target = entryPath(
-      ctx,
-      "wait",
-      waitingEntryOf(name, 0, due, ctx.names.token(ctx.now())),
-    );
-    try {
-      await ctx.fs.rename(temp, target);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-      await makeArea(ctx, "wait"); // made when first needed
-      await ctx.fs.rename(temp, target);
-    }
+    const entry = waitingEntryOf(name, 0, due, ctx.names.token(ctx.now()));
+    await renameIntoWait(ctx, temp, entry, due);
     noteDue(ctx, due);
     return;
   }
@@ -97,10 +88,12 @@ async function syncNew(
   ctx: Context,
   durability: Durability,
   names: string[],
-  area: "new" | "wait",
+  due: number | undefined,
 ): Promise<void> {
+  const area = due === undefined ? "new" : "wait";
   try {
-    await syncArea(ctx, area, durability);
+    if (due === undefined) await syncArea(ctx, "new", durability);
+    else await syncBucket(ctx, due, durability);
   } catch (err) {
     const shown = names.length === 1
       ? `'${names[0]}'`
@@ -145,7 +138,7 @@ export async function deliver(
     rethrow(err, `Cannot deliver '${name}'`, written ? `new/${name}` : "tmp");
   }
   if (durability === "full") {
-    await syncNew(ctx, durability, [name], due === undefined ? "new" : "wait");
+    await syncNew(ctx, durability, [name], due);
   }
   return name;
 }
@@ -243,12 +236,7 @@ export async function deliverMany(
     start += written.length;
   }
   if (delivered.length) {
-    await syncNew(
-      ctx,
-      durability,
-      delivered,
-      due === undefined ? "new" : "wait",
-    );
+    await syncNew(ctx, durability, delivered, due);
   }
   return delivered;
 }

@@ -66,6 +66,36 @@ export function waitingEntryOf(
   return `${name}~${attempts}.w.${Math.floor(due).toString(36)}.${token}`;
 }
 
+/**
+ * The spans of `wait`'s two levels of directories (PROTOCOL.md, "The layout
+ * of wait"): `wait/HI/LO/ENTRY`, where `HI` is the due time divided by 2^26
+ * ms (about 18.6 hours) and `LO` by 2^16 ms (about 65.5 seconds), rounded
+ * down, in base 36. Nothing in `HI` or `LO` is due before its start.
+ */
+export const WAIT_SPANS: readonly [number, number] = [2 ** 26, 2 ** 16];
+
+/** The due time of a `w` entry, or undefined for any other name. */
+export function dueOf(entry: string): number | undefined {
+  const info = parseEntry(entry);
+  return info.state === "w" ? info.due : undefined;
+}
+
+/** The directory `HI/LO` of `wait` that holds the files due at `due`. */
+export function waitBucket(due: number): string {
+  return `${Math.floor(due / WAIT_SPANS[0]).toString(36)}/${
+    Math.floor(due / WAIT_SPANS[1]).toString(36)
+  }`;
+}
+
+/**
+ * The start of a directory of `wait` named `name` at `level` (0: `HI`, 1:
+ * `LO`), or undefined for a name that is no such directory.
+ */
+export function bucketStart(name: string, level: 0 | 1): number | undefined {
+  if (!/^[0-9a-z]{1,10}$/.test(name)) return undefined;
+  return parseInt(name, 36) * WAIT_SPANS[level];
+}
+
 /** The entry of a file in state `state`, made by the owner of `token`. */
 export function entryOf(
   name: string,

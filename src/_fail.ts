@@ -8,6 +8,7 @@ import { retryDelay } from "./_backoff.ts";
 import { entryOf, waitingEntryOf } from "./_entry.ts";
 import { rethrow } from "./_rethrow.ts";
 import { makeArea, syncAfter } from "./_sync.ts";
+import { renameIntoWait } from "./_wait.ts";
 import { ClaimLostError, NotFoundError } from "./errors.ts";
 
 /** What {@linkcode failEntry} did with the file. */
@@ -67,8 +68,9 @@ export async function returnEntry(
 
 /**
  * Renames the claim `cur/<entry>` to `area/<target>` (an area made when
- * first needed): if the rename says "not found", the area may be missing, so
- * it is made and the rename tried once more, which then tells a lost claim.
+ * first needed; in `wait`, the directory of `due`): if the rename says "not
+ * found", the area may be missing, so it is made and the rename tried once
+ * more, which then tells a lost claim.
  */
 async function moveInto(
   ctx: Context,
@@ -77,22 +79,33 @@ async function moveInto(
   area: "wait" | "dead",
   target: string,
   { operation, moved }: Move,
+  due = 0,
 ): Promise<string> {
   const source = entryPath(ctx, "cur", entry);
-  const path = entryPath(ctx, area, target);
+  let path = entryPath(ctx, area, target);
   try {
-    try {
-      await ctx.fs.rename(source, path);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-      await makeArea(ctx, area);
-      await ctx.fs.rename(source, path);
+    if (area === "wait") {
+      path = await renameIntoWait(ctx, source, target, due);
+    } else {
+      try {
+        await ctx.fs.rename(source, path);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        await makeArea(ctx, area);
+        await ctx.fs.rename(source, path);
+      }
     }
   } catch (err) {
     lost(err, operation, name, entry);
   }
   moved?.();
-  await syncAfter(ctx, area, () => `Did ${operation} '${name}'`);
+  await syncAfter(
+    ctx,
+    area,
+    () => `Did ${operation} '${name}'`,
+    ctx.durability,
+    path.slice(0, path.lastIndexOf("/")),
+  );
   return path;
 }
 
@@ -124,16 +137,21 @@ export async function failEntry(
   }
   const due = now + wait;
   const waiting = waitingEntryOf(info.name, attempts, due, token);
-  const path = await moveInto(ctx, entry, info.name, "wait", waiting, move);
+  const path = await moveInto(
+    ctx,
+    entry,
+    info.name,
+    "wait",
+    waiting,
+    move,
+    due,
+  );
   noteDue(ctx, due);
   return { attempts, dead: false, path, due };
 }
 
-/**
- * Remembers that a file waits until `due`, so that `wait` is looked at by
- * then (`-Infinity`: never looked at yet, it will be at the next chance).
- */
+/** Remembers that a file waits until `due`, so that `wait` is looked at by then. */
 export function noteDue(ctx: Context, due: number): void {
   const w = ctx.waiting;
-  if (w.nextDue !== -Infinity) w.nextDue = Math.min(w.nextDue, due);
+  w.nextDue = Math.min(w.nextDue, due);
 }

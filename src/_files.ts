@@ -137,14 +137,13 @@ async function visible(
   area: Area,
   batch: DirEntry[],
 ): Promise<string[]> {
-  const prefix = `${ctx.dir}/${area}/`;
   const paths: string[] = [];
   for (const e of batch) {
     if (!listed(e)) continue;
     if (e.name.includes("\ufffd") && !(await exists(ctx, area, e.name))) {
       continue;
     }
-    paths.push(prefix + e.name);
+    paths.push(entryPath(ctx, area, e.name));
   }
   return paths;
 }
@@ -204,6 +203,7 @@ export async function move(
       return;
     }
     if (to === "dead" || to === "wait") await makeArea(ctx, to);
+    if (to === "wait") await makeParent(ctx, target);
     if (options.overwrite) await ctx.fs.rename(source, target);
     else await publish(ctx, source, target, false);
   } catch (err) {
@@ -213,7 +213,13 @@ export async function move(
       err instanceof AlreadyExistsError ? `${to}/${entry}` : `${from}/${entry}`,
     );
   }
-  await syncAfter(ctx, to, () => `Moved '${entry}'`);
+  await syncAfter(
+    ctx,
+    to,
+    () => `Moved '${entry}'`,
+    ctx.durability,
+    target.slice(0, target.lastIndexOf("/")),
+  );
   await syncAfter(ctx, from, () => `Moved '${entry}'`);
 }
 
@@ -255,13 +261,37 @@ export async function copy(
   }
   try {
     if (to === "dead" || to === "wait") await makeArea(ctx, to);
+    if (to === "wait") await makeParent(ctx, target);
     if (options.overwrite) await fs.rename(temp, target);
     else await publish(ctx, temp, target, true);
   } catch (err) {
     await quietly(() => fs.unlink(temp));
     rethrow(err, what, `${to}/${entry}`);
   }
-  await syncAfter(ctx, to, () => `Copied '${entry}'`);
+  await syncAfter(
+    ctx,
+    to,
+    () => `Copied '${entry}'`,
+    ctx.durability,
+    target.slice(0, target.lastIndexOf("/")),
+  );
+}
+
+/**
+ * Makes the directory of `wait` that `target` is in (a waiting entry's,
+ * `wait/HI/LO`), one level at a time, when it is not `wait` itself.
+ */
+async function makeParent(ctx: Context, target: string): Promise<void> {
+  const dir = target.slice(0, target.lastIndexOf("/"));
+  const wait = `${ctx.dir}/wait`;
+  if (dir === wait) return;
+  for (const path of [dir.slice(0, dir.lastIndexOf("/")), dir]) {
+    try {
+      await ctx.fs.mkdir(path, directoryOptions(ctx));
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+    }
+  }
 }
 
 export async function remove(

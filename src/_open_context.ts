@@ -56,7 +56,12 @@ export async function openContext(
     mode: options.mode ?? {},
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     lease: options.lease ?? 600_000,
-    waiting: { nextDue: -Infinity, scannedAt: -Infinity, rescan: 1000 },
+    waiting: {
+      nextDue: Infinity,
+      scannedAt: now(),
+      rescan: 1000,
+      listed: false,
+    },
     now,
     candidates: new Candidates(() => listCandidates(ctx)),
   };

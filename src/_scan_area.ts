@@ -6,6 +6,7 @@ import { areaPath, type Context } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
 import { NotADirectoryError, NotFoundError } from "./errors.ts";
 import type { DirEntry } from "./file_system.ts";
+import { scanBuckets } from "./_wait.ts";
 
 const BATCH = 256;
 
@@ -25,6 +26,11 @@ export async function* scanArea(
   area: Area,
   what: string,
 ): AsyncIterable<DirEntry[]> {
+  if (area === "wait") {
+    // The directories of due times, and what is in them (see _wait.ts).
+    yield* scanBuckets(ctx, await listTop(ctx, area, what), what);
+    return;
+  }
   const fs = ctx.fs;
   const path = areaPath(ctx, area);
   // An area swapped for a link after the store was opened is refused at its
@@ -63,9 +69,36 @@ export async function* scanArea(
     }
     if (batch.length) yield batch;
   } catch (err) {
-    if ((area === "dead" || area === "wait") && err instanceof NotFoundError) {
+    if (area === "dead" && err instanceof NotFoundError) {
       return;
     }
+    rethrow(err, what, area);
+  }
+}
+
+/**
+ * The top of an area in one listing (for `wait`, whose top holds the
+ * directories of its layout), checked like {@linkcode scanArea}'s.
+ */
+export async function listTop(
+  ctx: Context,
+  area: "wait",
+  what: string,
+): Promise<DirEntry[]> {
+  const path = areaPath(ctx, area);
+  let link = false;
+  try {
+    link = (await ctx.fs.lstat(path)).isSymlink;
+  } catch {
+    // missing: the listing below says so
+  }
+  if (link) {
+    throw new NotADirectoryError(`${what}: '${area}' is a symbolic link`);
+  }
+  try {
+    return await ctx.fs.readDir(path);
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
     rethrow(err, what, area);
   }
 }

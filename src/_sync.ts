@@ -19,7 +19,8 @@ export async function syncArea(
 
 /**
  * Fsyncs an area after a change that already took effect, when the
- * durability asks for it; a failure says so (`"<done> but cannot sync
+ * durability asks for it (the directory `dir` of the area: for `wait`, the
+ * one of a due time); a failure says so (`"<done> but cannot sync
  * '<area>'"`), so that nobody retries the change. Returns nothing (and costs
  * nothing) when there is nothing to sync.
  */
@@ -28,12 +29,13 @@ export function syncAfter(
   area: Area,
   done: () => string,
   durability: Durability = ctx.durability,
+  dir: string = areaPath(ctx, area),
 ): Promise<void> | undefined {
   if (durability !== "full" || !ctx.fs.capabilities.syncDirectory) return;
   return (async () => {
     for (let tries = 1;; tries++) {
       try {
-        return await ctx.fs.syncDirectory(areaPath(ctx, area));
+        return await ctx.fs.syncDirectory(dir);
       } catch (err) {
         // The change is made; the fsync needs a descriptor to open the
         // directory. Out of them (EMFILE, ENFILE), wait for some to close:

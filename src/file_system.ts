@@ -341,6 +341,14 @@ export interface FileSystem {
    */
   unlink(path: string): MaybePromise<void>;
   /**
+   * Removes an empty directory (never a file or a link). Throws
+   * `NotFoundError` if it is missing, `DirectoryNotEmptyError` if it has
+   * entries and `NotADirectoryError` for anything but a directory.
+   *
+   * @param path Absolute path.
+   */
+  removeDirectory(path: string): MaybePromise<void>;
+  /**
    * Creates a directory. Without `recursive`, throws `AlreadyExistsError` if
    * anything exists at `path` and `NotFoundError` if the parent is missing.
    * With `recursive`, creates missing parents and succeeds if a directory

@@ -517,7 +517,7 @@ export class FileStore {
    * assert.deepEqual(await store.recover(), []); // still young
    * now += 11 * 60_000;
    * const [back] = await store.recover();
-   * assert.match(back!, /^\/s\/wait\/x~1\.w\./); // its retry waits (backoff)
+   * assert.match(back!, /^\/s\/wait\/\w+\/\w+\/x~1\.w\./); // waits for its retry
    * await assert.rejects(claim!.done(), { code: "CLAIM_LOST" });
    * ```
    */

@@ -7,6 +7,8 @@
 //   prepare DIR                    prepare the store, print "prepared"
 //   try DIR                        deliver one file, claim one; print what
 //                                  each did as JSON (error name and code)
+//   try DIR delay                  deliver one file with a delay of a minute,
+//                                  then one at once; print both as for try
 //   hold DIR                       finish one claim with keep, claim another,
 //                                  print both entries, then wait to be killed
 //   orphan DIR COUNT               deliver COUNT files "i", claim them all,
@@ -22,7 +24,7 @@
 //                                  a symbolic link to SECRET over each one
 //                                  right after it was delivered
 //   limits DIR                     under a low `ulimit -n`: deliverMany() of
-//                                  200 files, then consume() them 50 at a
+//                                  200 files, then consume() them 80 at a
 //                                  time with handlers holding a file open;
 //                                  print what happened as JSON
 //   timed DIR OUT MODE             a consumer for the time tests, logging
@@ -72,9 +74,17 @@ if (mode === "prepare") {
       return { error: e.name, code: e.code };
     }
   };
-  const deliver = await outcome(() => store.deliver("x"));
-  const claim = await outcome(async () => (await store.claim())?.name ?? null);
-  process.stdout.write(JSON.stringify({ deliver, claim }) + "\n");
+  if (rest[0] === "delay") {
+    const delayed = await outcome(() => store.deliver("d", { delay: 60_000 }));
+    const now = await outcome(() => store.deliver("n", { name: "n" }));
+    process.stdout.write(JSON.stringify({ delayed, now }) + "\n");
+  } else {
+    const deliver = await outcome(() => store.deliver("x"));
+    const claim = await outcome(async () =>
+      (await store.claim())?.name ?? null
+    );
+    process.stdout.write(JSON.stringify({ deliver, claim }) + "\n");
+  }
 } else if (mode === "produce") {
   const [count, tag] = rest;
   for (let i = 0; i < Number(count); i++) await store.deliver(`${tag}:${i}`);
@@ -160,13 +170,13 @@ if (mode === "prepare") {
     report.deliverError = String(err);
   }
   const result = await fresh.consume(async (claim) => {
-    // Each handler holds a file open a while: 50 of them exceed 64.
+    // Each handler holds a file open a while: 80 of them exceed 64.
     const reader = claim.stream().getReader();
     await reader.read();
     await new Promise((r) => setTimeout(r, 5));
     await reader.cancel();
   }, {
-    concurrency: 50,
+    concurrency: 80,
     onError: (err) => {
       if ((err as { code?: string }).code === "TOO_MANY_OPEN_FILES") {
         report.pressure = ((report.pressure as number) ?? 0) + 1;

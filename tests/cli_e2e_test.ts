@@ -194,7 +194,7 @@ describe("filestore command", () => {
       assert.equal(failed.code, 0, failed.err);
       const result = JSON.parse(failed.out);
       assert.ok(result.due > Date.now() + 9 * 60_000, "due in ten minutes");
-      assert.match(result.path, /\/wait\/later~1\.w\./);
+      assert.match(result.path, /\/wait\/[0-9a-z]+\/[0-9a-z]+\/later~1\.w\./);
       const bad = await filestore([...s, "deliver", "--delay", "soon"], "x");
       assert.equal(bad.code, 2);
       assert.match(bad.err, /--delay takes a duration/);

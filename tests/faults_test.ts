@@ -199,9 +199,17 @@ const SCENARIOS: Scenario[] = [
 function snapshot(fs: MemoryFileSystem): string[] {
   const out: string[] = [];
   for (const area of ["tmp", "new", "cur", "wait", "dead"]) {
-    let entries;
+    // `wait` keeps its files in directories of their due times: walked, and
+    // shown by entry (an empty directory there is as good as none).
+    const entries: { name: string; path: string }[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readDir(dir)) {
+        if (area === "wait" && e.isDirectory) walk(`${dir}/${e.name}`);
+        else entries.push({ name: e.name, path: `${dir}/${e.name}` });
+      }
+    };
     try {
-      entries = fs.readDir(`${ROOT}/${area}`);
+      walk(`${ROOT}/${area}`);
     } catch {
       continue;
     }
@@ -215,7 +223,7 @@ function snapshot(fs: MemoryFileSystem): string[] {
         .replace(/~0\.r\.TOKEN$/, "")
         .replace(/^\..*/, ".TEMP");
       out.push(
-        `${area}/${name}=${text(fs.readFile(`${ROOT}/${area}/${e.name}`))}`,
+        `${area}/${name}=${text(fs.readFile(e.path))}`,
       );
     }
   }

@@ -168,6 +168,14 @@ for (const backend of backends.filter((b) => b.real)) {
       const claim = await store.claim({ maxAttempts: 1 });
       await claim!.fail();
       assert.equal(nodeFs.statSync(`${dir}/shared/dead`).mode & 0o7777, 0o2775);
+      // wait and the directories of its due times, each made with the mode.
+      await store.deliver("later", { delay: 60_000 });
+      let waiting = `${dir}/shared/wait`;
+      for (let level = 0; level < 3; level++) {
+        assert.equal(nodeFs.statSync(waiting).mode & 0o7777, 0o2775, waiting);
+        const [sub] = nodeFs.readdirSync(waiting);
+        waiting = `${waiting}/${sub}`;
+      }
       const bits = nodeFs.statSync((await store.list("dead"))[0]!).mode & 0o777;
       // Deno has no fchmod: there the umask still applies to files.
       const umask = process.umask();
@@ -256,12 +264,12 @@ test(
     }),
 );
 
-test("under ulimit -n 40 a batch of 200 and 50 handlers at once work, losing no attempt", () =>
+test("under ulimit -n 64 a batch of 200 and 80 handlers at once work, losing no attempt", () =>
   inTempDir(async (dir) => {
     const [cmd, args] = command("_worker", ["limits", `${dir}/s`]);
     const quoted = [cmd, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`)
       .join(" ");
-    const child = startCommand("sh", ["-c", `ulimit -n 40 && exec ${quoted}`]);
+    const child = startCommand("sh", ["-c", `ulimit -n 64 && exec ${quoted}`]);
     assert.equal(await exited(child), 0, child.errors());
     const report = JSON.parse(child.output());
     assert.equal(report.delivered, 200, JSON.stringify(report));
@@ -279,14 +287,14 @@ test("under ulimit -n 40 a batch of 200 and 50 handlers at once work, losing no 
     assert.deepEqual(report.left, { new: 0, cur: 0, dead: 0 });
   }));
 
-test("filestore deliver of 200 files works under ulimit -n 40", () =>
+test("filestore deliver of 200 files works under ulimit -n 64", () =>
   inTempDir(async (dir) => {
     const files = Array.from({ length: 200 }, (_, i) => `${dir}/f${i}`);
     files.forEach((f, i) => nodeFs.writeFileSync(f, `${i}`));
     const [cmd, args] = cliCommand(["-s", `${dir}/s`, "deliver", ...files]);
     await new FileStore(`${dir}/s`).prepare();
     const quoted = [cmd, ...args].map((a) => `'${a}'`).join(" ");
-    const child = startCommand("sh", ["-c", `ulimit -n 40 && exec ${quoted}`]);
+    const child = startCommand("sh", ["-c", `ulimit -n 64 && exec ${quoted}`]);
     assert.equal(await exited(child), 0, child.errors());
     const store = new FileStore(`${dir}/s`);
     assert.equal((await store.list("new")).length, 200);

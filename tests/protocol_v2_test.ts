@@ -18,16 +18,19 @@ const fs = nodeFileSystem();
 function files(root: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const area of ["new", "cur", "wait", "dead"]) {
-    let names: string[];
+    let paths: string[];
     try {
-      names = nodeFs.readdirSync(`${root}/${area}`);
+      // `wait` keeps its files in directories of their due times.
+      paths =
+        (nodeFs.readdirSync(`${root}/${area}`, { recursive: true }) as string[])
+          .filter((p) => nodeFs.statSync(`${root}/${area}/${p}`).isFile());
     } catch {
       continue;
     }
-    for (const name of names) {
+    for (const path of paths) {
       out.set(
-        `${area}/${name}`,
-        nodeFs.readFileSync(`${root}/${area}/${name}`, "utf8"),
+        `${area}/${path.slice(path.lastIndexOf("/") + 1)}`,
+        nodeFs.readFileSync(`${root}/${area}/${path}`, "utf8"),
       );
     }
   }

@@ -238,3 +238,44 @@ test("a user without root gets PermissionDeniedError from a read-only area", {
     await cleanup();
   }
 });
+
+test(
+  "a producer that may not write wait gets PermissionDeniedError for a delay, and delivers at once",
+  {
+    skip: asNobody,
+  },
+  async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      nodeFs.chmodSync(dir, 0o777);
+      const root = `${dir}/store`;
+      const store = new FileStore(root);
+      await store.prepare();
+      for (const area of ["tmp", "new", "cur"]) {
+        nodeFs.chmodSync(`${root}/${area}`, 0o777);
+      }
+      // The consumers' own retry: wait and its directories are root's, 0755.
+      await store.deliver("root's", { name: "r", delay: 60_000 });
+      const [cmd, args] = command("_worker", ["try", root, "delay"]);
+      const outcome = JSON.parse(execFileSync(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", cmd, ...args],
+        { encoding: "utf8" },
+      ));
+      assert.deepEqual(outcome, {
+        delayed: { error: "PermissionDeniedError", code: "PERMISSION_DENIED" },
+        now: { ok: "n" },
+      });
+      assert.deepEqual(nodeFs.readdirSync(`${root}/tmp`), []);
+      assert.deepEqual(
+        (await store.list("wait")).map((p) =>
+          p.slice(p.lastIndexOf("/") + 1, p.indexOf("~"))
+        ),
+        ["r"],
+      );
+      assert.deepEqual(await store.list("new"), [`${root}/new/n`]);
+    } finally {
+      await cleanup();
+    }
+  },
+);

@@ -268,6 +268,33 @@ test("deliver() with delay or at waits in wait, invisible to claims, then is cla
   await assert.rejects(store.deliver("x", { at: Number.NaN }), TypeError);
 });
 
+test("another process's due file is claimed within a second of its time, though ready files were listed before", async () => {
+  let now = Date.UTC(2030, 0, 1);
+  const fs = memoryFileSystem();
+  const consumer = new FileStore("/s", { fs, now: () => now });
+  const producer = new FileStore("/s", { fs, now: () => now });
+  await consumer.prepare();
+  for (let i = 0; i < 10; i++) await producer.deliver("r", { name: `b${i}` });
+  assert.equal((await consumer.claim())?.name, "b0"); // lists all ten
+  await producer.deliver("d", { name: "a", delay: 5_000 });
+  now += 4_500; // `wait` is listed (a second since the opening): not due
+  assert.equal((await consumer.claim())?.name, "b1");
+  now += 500; // the due time it saw has come
+  assert.equal((await consumer.claim())?.name, "a", "due, and first by name");
+  await producer.deliver("d", { name: "a2", delay: 100 });
+  now += 100;
+  assert.equal((await consumer.claim())?.name, "b2", "listed 100 ms ago");
+  now += 900;
+  assert.equal((await consumer.claim())?.name, "a2", "a second later");
+  // A process that never listed `wait` lists it at once when `new` is empty.
+  await producer.deliver("d", { name: "z", delay: 1_000 });
+  now += 1_000;
+  const fresh = new FileStore("/s", { fs, now: () => now });
+  const names = [];
+  for (let c; (c = await fresh.claim());) names.push(c.name);
+  assert.deepEqual(names, ["b3", "b4", "b5", "b6", "b7", "b8", "b9", "z"]);
+});
+
 test("Claim.fail() with a delay waits, and FailResult says when the retry is due", async () => {
   let now = Date.UTC(2030, 0, 1);
   const store = new FileStore("/s", { fs: memoryFileSystem(), now: () => now });
@@ -276,7 +303,7 @@ test("Claim.fail() with a delay waits, and FailResult says when the retry is due
   const claim = await store.claim();
   const result = await claim!.fail(new Error("later"), { delay: 5_000 });
   assert.equal(result.due, now + 5_000);
-  assert.match(result.path, /^\/s\/wait\/x~1\.w\./);
+  assert.match(result.path, /^\/s\/wait\/[0-9a-z]+\/[0-9a-z]+\/x~1\.w\./);
   assert.equal(await store.claim(), null);
   now += 5_000;
   const again = await store.claim();

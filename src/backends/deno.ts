@@ -251,6 +251,18 @@ class DenoFileSystem implements FileSystem {
     call("unlink", path, () => Deno.removeSync(path));
   }
 
+  removeDirectory(path: string): void {
+    // Deno.removeSync() removes a file as well: it is looked at first.
+    call("rmdir", path, () => {
+      if (!Deno.lstatSync(path).isDirectory) {
+        throw Object.assign(new Error(`Not a directory: '${path}'`), {
+          code: "ENOTDIR",
+        });
+      }
+      Deno.removeSync(path);
+    });
+  }
+
   mkdir(
     path: string,
     options: { recursive?: boolean; mode?: number } = {},

@@ -471,6 +471,16 @@ export class MemoryFileSystem implements FileSystem {
     dir.changed(this.#state.now());
   }
 
+  removeDirectory(path: string): void {
+    const [dir, name] = this.#parent(path, "rmdir");
+    const node = dir.entries.get(name);
+    if (node === undefined) throw this.#error("ENOENT", "rmdir", path);
+    if (!(node instanceof MemDir)) throw this.#error("ENOTDIR", "rmdir", path);
+    if (node.entries.size) throw this.#error("ENOTEMPTY", "rmdir", path);
+    dir.entries.delete(name);
+    dir.changed(this.#state.now());
+  }
+
   mkdir(
     path: string,
     options: { recursive?: boolean; mode?: number } = {},

@@ -244,6 +244,10 @@ class NodeFileSystem implements FileSystem {
     call("unlink", path, () => fs.unlinkSync(path));
   }
 
+  removeDirectory(path: string): void {
+    call("rmdir", path, () => fs.rmdirSync(path));
+  }
+
   mkdir(
     path: string,
     options: { recursive?: boolean; mode?: number } = {},

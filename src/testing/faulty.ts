@@ -25,6 +25,7 @@ export type FaultOperation =
   | "rename"
   | "link"
   | "unlink"
+  | "removeDirectory"
   | "mkdir"
   | "readDir"
   | "scanDir"
@@ -261,6 +262,8 @@ export function faultyFileSystem(
     link: (from: string, to: string) =>
       wrap("link", from, () => inner.link(from, to)),
     unlink: (path: string) => wrap("unlink", path, () => inner.unlink(path)),
+    removeDirectory: (path: string) =>
+      wrap("removeDirectory", path, () => inner.removeDirectory(path)),
     mkdir: (path: string, options?: { recursive?: boolean; mode?: number }) =>
       wrap("mkdir", path, () => inner.mkdir(path, options)),
     readDir: (path: string): DirEntry[] | Promise<DirEntry[]> =>

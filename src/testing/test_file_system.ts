@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   AlreadyExistsError,
+  DirectoryNotEmptyError,
   FileStoreError,
   NotADirectoryError,
   NotAFileError,
@@ -451,6 +452,26 @@ export function testFileSystem(
         FileStoreError,
       );
       assert.ok((await fs.stat(`${dir}/d/e`)).isDirectory);
+    });
+
+    it("removeDirectory() removes an empty directory and nothing else", async ({ fs, dir }) => {
+      await fs.mkdir(`${dir}/d/e`, { recursive: true });
+      await fs.writeNewFile(`${dir}/f`, new Uint8Array([1]));
+      await assert.rejects(
+        async () => await fs.removeDirectory(`${dir}/d`),
+        DirectoryNotEmptyError,
+      );
+      await assert.rejects(
+        async () => await fs.removeDirectory(`${dir}/f`),
+        NotADirectoryError,
+      );
+      await assert.rejects(
+        async () => await fs.removeDirectory(`${dir}/missing`),
+        NotFoundError,
+      );
+      await fs.removeDirectory(`${dir}/d/e`);
+      assert.deepEqual(await fs.readDir(`${dir}/d`), []);
+      assert.equal((await fs.lstat(`${dir}/f`)).size, 1);
     });
 
     it("processScope, where declared, is a non-empty string", ({ fs }) => {
