@@ -30,6 +30,7 @@
 
 export { FileStore } from "./src/store.ts";
 export * from "./src/options.ts";
+export type * from "./src/details.ts";
 export type { Durability } from "./src/durability.ts";
 export {
   Claim,
@@ -40,4 +41,9 @@ export {
 export { StoreFile } from "./src/store_file.ts";
 export * from "./src/errors.ts";
 export * from "./src/file_system.ts";
-export { type Area, AREAS, MAX_NAME_BYTES } from "./src/areas.ts";
+export {
+  type Area,
+  AREAS,
+  MAX_NAME_BYTES,
+  MAX_REASON_BYTES,
+} from "./src/areas.ts";

@@ -23,6 +23,8 @@ export async function listCandidates(ctx: Context): Promise<string[]> {
 export async function claimNext(
   ctx: Context,
   maxAttempts: number,
+  detached = false,
+  ahead = 0,
 ): Promise<Claim | null> {
   const fs = ctx.fs;
   let relisted = false;
@@ -47,7 +49,8 @@ export async function claimNext(
       info.name,
       info.attempts,
       "c",
-      ctx.names.token(ctx.now()),
+      ctx.names.token(ctx.now(), detached, ahead),
+      info.reason,
     );
     try {
       await fs.rename(

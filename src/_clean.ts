@@ -1,8 +1,10 @@
 // Clean (PROTOCOL.md, section 4): removes what dead writers left in `tmp`,
 // judged by the latest of mtime and ctime (a writer that backdates its
-// file's mtime still changes its ctime with every write).
+// file's mtime still changes its ctime with every write), and the failure
+// reasons no file names.
 import { type Context, entryPath } from "./_context.ts";
 import { ageOf } from "./_age.ts";
+import { dropOrphans } from "./_reasons.ts";
 import { rethrow } from "./_rethrow.ts";
 import { scanArea } from "./_scan_area.ts";
 import { NotFoundError } from "./errors.ts";
@@ -34,5 +36,8 @@ export async function clean(
     }
   }
   options.onProgress?.(names.length, names.length);
+  // And the failure reasons that no file names any more (a crash between a
+  // reason's write and its file's move, or a file removed by another tool).
+  removed.push(...await dropOrphans(ctx, olderThan));
   return removed.sort();
 }

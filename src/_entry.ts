@@ -1,5 +1,6 @@
 // The entry grammar of protocol v2 (PROTOCOL.md, section 3): what the queue
 // appends to a name in `new`, `cur` and `dead`, and the claim order.
+import { MAX_ENTRY_BYTES } from "./areas.ts";
 
 /**
  * The state letter of an entry with an info suffix: `r` waiting in `new`
@@ -25,10 +26,12 @@ export interface EntryInfo {
   readonly time?: number;
   /** When a `w` entry is due, in milliseconds since the epoch. */
   readonly due?: number;
+  /** The key of the file's last failure reason (`reasons/KEY`), if any. */
+  readonly reason?: string;
 }
 
 const INFO =
-  /^(0|[1-9][0-9]{0,2})\.(?:([rcfd])|w\.([0-9a-z]{1,10}))\.((?:0|[1-9][0-9]{0,9})\.([0-9a-z]{10})\.([0-9a-z]{1,10})\.[0-9a-z]{1,4})$/;
+  /^(0|[1-9][0-9]{0,2})\.(?:([rcfd])|w\.([0-9a-z]{1,10}))\.((?:0|[1-9][0-9]{0,9})\.([0-9a-z]{10})\.([0-9a-z]{1,10})\.[0-9a-z]{1,4})(?:\.([0-9a-z]{8}))?$/;
 
 /** The longest info suffix, `~` included. */
 export const MAX_INFO_BYTES: number = "~999.w.".length + 10 + 1 +
@@ -50,6 +53,7 @@ export function parseEntry(entry: string): EntryInfo {
         host: m[5]!,
         time: parseInt(m[6]!, 36),
         ...(m[3] === undefined ? {} : { due: parseInt(m[3], 36) }),
+        ...(m[7] === undefined ? {} : { reason: m[7] }),
       };
     }
   }
@@ -62,8 +66,39 @@ export function waitingEntryOf(
   attempts: number,
   due: number,
   token: string,
+  reason?: string,
 ): string {
-  return `${name}~${attempts}.w.${Math.floor(due).toString(36)}.${token}`;
+  return withReason(
+    `${name}~${attempts}.w.${Math.floor(due).toString(36)}.${token}`,
+    reason,
+  );
+}
+
+/** The entry of a file in state `state`, made by the owner of `token`. */
+export function entryOf(
+  name: string,
+  attempts: number,
+  state: Exclude<EntryState, "w">,
+  token: string,
+  reason?: string,
+): string {
+  return withReason(`${name}~${attempts}.${state}.${token}`, reason);
+}
+
+const encoder = new TextEncoder();
+
+// The reason's key goes last, where the entry has room for it (a name
+// close to MAX_NAME_BYTES may leave none: its reason is not kept).
+function withReason(entry: string, reason: string | undefined): string {
+  if (reason === undefined) return entry;
+  const keyed = `${entry}.${reason}`;
+  if (
+    keyed.length * 3 <= MAX_ENTRY_BYTES ||
+    encoder.encode(keyed).length <= MAX_ENTRY_BYTES
+  ) {
+    return keyed;
+  }
+  return entry;
 }
 
 /**
@@ -94,16 +129,6 @@ export function waitBucket(due: number): string {
 export function bucketStart(name: string, level: 0 | 1): number | undefined {
   if (!/^[0-9a-z]{1,10}$/.test(name)) return undefined;
   return parseInt(name, 36) * WAIT_SPANS[level];
-}
-
-/** The entry of a file in state `state`, made by the owner of `token`. */
-export function entryOf(
-  name: string,
-  attempts: number,
-  state: Exclude<EntryState, "w">,
-  token: string,
-): string {
-  return `${name}~${attempts}.${state}.${token}`;
 }
 
 // UTF-16 code units sort surrogates (characters above U+FFFF) before

@@ -5,7 +5,8 @@
 // same step.
 import { type Context, entryPath } from "./_context.ts";
 import { retryDelay } from "./_backoff.ts";
-import { entryOf, waitingEntryOf } from "./_entry.ts";
+import { entryOf, parseEntry, waitingEntryOf } from "./_entry.ts";
+import { dropReason, writeReason } from "./_reasons.ts";
 import { rethrow } from "./_rethrow.ts";
 import { makeArea, syncAfter } from "./_sync.ts";
 import { renameIntoWait } from "./_wait.ts";
@@ -52,8 +53,15 @@ export async function returnEntry(
   info: { readonly name: string; readonly attempts: number },
   attempts: number,
   { operation, moved }: Move,
+  reason: string | undefined = parseEntry(entry).reason,
 ): Promise<string> {
-  const waiting = entryOf(info.name, attempts, "r", ctx.names.token(ctx.now()));
+  const waiting = entryOf(
+    info.name,
+    attempts,
+    "r",
+    ctx.names.token(ctx.now()),
+    reason,
+  );
   const target = entryPath(ctx, "new", waiting);
   try {
     await ctx.fs.rename(entryPath(ctx, "cur", entry), target);
@@ -112,7 +120,8 @@ async function moveInto(
 /**
  * Counts a failed attempt of the claim `cur/<entry>`: to `dead` once
  * `maxAttempts` is reached; else back to `new` at once, or to `wait` until
- * the retry is due (`delay`, else the store's backoff).
+ * the retry is due (`delay`, else the store's backoff). A `reason` is kept
+ * with the file in place of the one it had (PROTOCOL.md, "Reasons").
  */
 export async function failEntry(
   ctx: Context,
@@ -121,22 +130,53 @@ export async function failEntry(
   maxAttempts: number,
   move: Move,
   delay?: number,
+  reason?: string,
+): Promise<Failed> {
+  const old = parseEntry(entry).reason;
+  const fresh = reason === undefined
+    ? undefined
+    : await writeReason(ctx, reason);
+  const key = fresh ?? old;
+  let failed: Failed;
+  try {
+    failed = await failWith(ctx, entry, info, maxAttempts, move, delay, key);
+  } catch (err) {
+    await dropReason(ctx, fresh); // never named: it goes
+    throw err;
+  }
+  // The key the file carries now; the one it had, or one that did not fit
+  // into its entry, is removed.
+  const kept = parseEntry(failed.path.slice(failed.path.lastIndexOf("/") + 1))
+    .reason;
+  if (fresh !== undefined && old !== undefined) await dropReason(ctx, old);
+  if (fresh !== undefined && kept !== fresh) await dropReason(ctx, fresh);
+  return failed;
+}
+
+async function failWith(
+  ctx: Context,
+  entry: string,
+  info: { readonly name: string; readonly attempts: number },
+  maxAttempts: number,
+  move: Move,
+  delay: number | undefined,
+  key: string | undefined,
 ): Promise<Failed> {
   const attempts = info.attempts + 1;
   const token = ctx.names.token(ctx.now());
   if (attempts >= maxAttempts) {
-    const dead = entryOf(info.name, attempts, "d", token);
+    const dead = entryOf(info.name, attempts, "d", token, key);
     const path = await moveInto(ctx, entry, info.name, "dead", dead, move);
     return { attempts, dead: true, path, due: null };
   }
   const wait = delay ?? retryDelay(ctx.backoff, attempts);
   const now = ctx.now();
   if (wait <= 0) {
-    const path = await returnEntry(ctx, entry, info, attempts, move);
+    const path = await returnEntry(ctx, entry, info, attempts, move, key);
     return { attempts, dead: false, path, due: now };
   }
   const due = now + wait;
-  const waiting = waitingEntryOf(info.name, attempts, due, token);
+  const waiting = waitingEntryOf(info.name, attempts, due, token, key);
   const path = await moveInto(
     ctx,
     entry,

@@ -38,6 +38,11 @@ function escapeHost(hostname: string): string {
  */
 export class NameGenerator {
   readonly hostTag: string;
+  /**
+   * The tag of a detached claim's token: of this host, but no process's
+   * scope, so no process anywhere judges such a claim by its pid.
+   */
+  readonly detachedTag: string;
   #pid: number;
   #host: string;
   #counter = 0;
@@ -53,6 +58,7 @@ export class NameGenerator {
     this.#pid = pid;
     this.#host = escapeHost(hostname);
     this.hostTag = hostTag(hostname, scope);
+    this.detachedTag = hostTag(hostname, `${scope}\u0000detached`);
   }
 
   #nextRandom(): string {
@@ -84,16 +90,19 @@ export class NameGenerator {
    * A new token `PID.HOST.TIME.SEQ`. Unique for this process: the counter
    * wraps at 36^4, and the time (milliseconds, never less than the last
    * token's) then differs; a later process with the same pid differs in
-   * time.
+   * time. `detached` gives it the detached tag, `ahead` puts its time that
+   * many milliseconds ahead (a detached claim's longer lease).
    */
-  token(now: number): string {
+  token(now: number, detached = false, ahead = 0): string {
     this.#seq = (this.#seq + 1) % (36 ** 4);
     let time = Math.floor(now);
     if (!(time >= this.#lastToken)) time = this.#lastToken;
     if (this.#seq === 0) time = Math.max(time, this.#lastToken + 1);
     this.#lastToken = time;
-    return `${this.#pid}.${this.hostTag}.${time.toString(36)}.${
-      this.#seq.toString(36)
-    }`;
+    const tag = detached ? this.detachedTag : this.hostTag;
+    // A detached claim with a lease longer than the store's starts its
+    // lease that much later (its token's time is its first sign of life).
+    if (ahead > 0) time += ahead;
+    return `${this.#pid}.${tag}.${time.toString(36)}.${this.#seq.toString(36)}`;
   }
 }

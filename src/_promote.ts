@@ -135,6 +135,7 @@ async function promoteFile(
       info.attempts,
       "r",
       ctx.names.token(pass.now),
+      info.reason,
     );
     await ctx.fs.rename(from, entryPath(ctx, "new", ready));
     pass.moved++;

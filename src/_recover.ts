@@ -41,9 +41,19 @@ export async function recover(
         const stat = await fs.lstat(entryPath(ctx, "cur", entry));
         if (ageOf(now, stat, info.time) <= olderThan) continue;
       }
-      const { path } = await failEntry(ctx, entry, info, ctx.maxAttempts, {
-        operation: "recover",
-      });
+      const { path } = await failEntry(
+        ctx,
+        entry,
+        info,
+        ctx.maxAttempts,
+        { operation: "recover" },
+        undefined,
+        orphan
+          ? `Recovered: process ${info.pid} that held the claim is gone`
+          : `Recovered: the claim was not renewed for ${
+            Math.round(olderThan / 1000)
+          } s`,
+      );
       recovered.push(path);
     } catch (err) {
       // Finished, released or recovered by someone else meanwhile.

@@ -47,3 +47,10 @@ export const MAX_ENTRY_BYTES = 255;
  * ```
  */
 export const MAX_NAME_BYTES: number = 200;
+
+/**
+ * The most bytes (UTF-8) of a failure reason the store keeps with a file
+ * (`Claim.fail(reason)`): a longer one is cut at a character and ends in
+ * `…`.
+ */
+export const MAX_REASON_BYTES: number = 4096;

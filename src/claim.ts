@@ -6,7 +6,8 @@
  */
 
 import { type Context, entryPath } from "./_context.ts";
-import { entryOf } from "./_entry.ts";
+import { entryOf, parseEntry } from "./_entry.ts";
+import { dropReason, reasonText } from "./_reasons.ts";
 import { failEntry, lost, returnEntry } from "./_fail.ts";
 import { openForStream, streamFile } from "./_stream.ts";
 import { syncAfter } from "./_sync.ts";
@@ -226,12 +227,15 @@ export class Claim {
           this.attempts,
           "f",
           ctx.names.token(ctx.now()),
+          parseEntry(this.#entry).reason,
         );
         await ctx.fs.rename(this.path, entryPath(ctx, "cur", finished));
         this.#entry = finished;
         this.#path = undefined;
       } else {
         await ctx.fs.unlink(this.path);
+        // Its reason goes after it (PROTOCOL.md, "Reasons").
+        await dropReason(ctx, parseEntry(this.#entry).reason);
       }
     } catch (err) {
       lost(err, "finish", this.name, this.#entry);
@@ -266,14 +270,17 @@ export class Claim {
    * waits in `wait` for its retry (the store's backoff, or `delay`), or goes
    * back to `new` at once when the wait is 0. Each is one rename.
    *
-   * @param _reason Why (for the caller's logs; not stored).
+   * @param reason Why: kept with the file through its retries and into
+   * `dead` (an `Error`'s message, else its text, up to
+   * `MAX_REASON_BYTES`), shown by `entries()`; without one, the
+   * file keeps the reason it had.
    * @param options The wait before the retry.
    * @returns The new attempt count, where the file went and when its retry
    * is due.
    * @throws {ClaimLostError} The file left `cur` under this claim.
    */
   async fail(
-    _reason?: unknown,
+    reason?: unknown,
     options: FailOptions = {},
   ): Promise<FailResult> {
     this.#check("fail");
@@ -287,6 +294,7 @@ export class Claim {
       this.#maxAttempts,
       { operation: "fail", moved: () => (this.#state = "failed") },
       delay,
+      reasonText(reason),
     );
   }
 

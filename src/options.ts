@@ -236,6 +236,31 @@ export interface ClaimOptions {
 }
 
 /**
+ * Options of {@linkcode FileStore.claim}.
+ */
+export interface ClaimOneOptions extends ClaimOptions {
+  /**
+   * The claim outlives this process: it is recovered by its age only, never
+   * because the process that made it ended (the CLI's `claim`, whose
+   * process exits at once, makes such claims). Another process finishes it
+   * with {@linkcode FileStore.claimed}.
+   *
+   * @default {false}
+   */
+  detached?: boolean;
+  /**
+   * How long the claim stays valid before its first renewal (`touch()`),
+   * in milliseconds, where that is longer than the store's `lease`: its
+   * token's time is set that much later, so recoverers whose lease is the
+   * store's take it back only after `lease`. A renewal then counts for the
+   * recoverers' lease.
+   *
+   * @default {the store's lease}
+   */
+  lease?: number;
+}
+
+/**
  * Options of {@linkcode FileStore.claims}.
  */
 export interface ClaimsOptions extends ClaimOptions {

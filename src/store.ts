@@ -8,6 +8,7 @@
  */
 
 import type { Area } from "./areas.ts";
+import { InvalidAreaError } from "./errors.ts";
 import {
   checkArea,
   checkBatch,
@@ -23,7 +24,7 @@ import {
   checkPoll,
   checkStore,
 } from "./_checks.ts";
-import { checkAge } from "./_bounds.ts";
+import { checkAge, MAX_DELAY } from "./_bounds.ts";
 import { checkClaimEntry, claimedEntry, claimNext } from "./_claim.ts";
 import { clean } from "./_clean.ts";
 import { claims, consume } from "./_consume.ts";
@@ -34,10 +35,15 @@ import { openContext } from "./_open_context.ts";
 import { deliver, deliverMany } from "./_deliver.ts";
 import * as files from "./_files.ts";
 import { recover } from "./_recover.ts";
+import { purge, requeue, requeueArea } from "./_requeue.ts";
+import { entries } from "./_entries.ts";
+import { parseEntry } from "./_entry.ts";
+import type { EntryDetails, PurgeOptions, RequeueOptions } from "./details.ts";
 import { stats } from "./_stats.ts";
 import type { Claim } from "./claim.ts";
 import type {
   BatchFile,
+  ClaimOneOptions,
   ClaimOptions,
   ClaimsOptions,
   CleanOptions,
@@ -171,6 +177,81 @@ export class FileStore {
   async *walk(area: Area): AsyncIterable<string> {
     checkArea(area);
     yield* files.walk(await this.#context(), area);
+  }
+
+  /**
+   * Walks an area like {@linkcode FileStore.walk}, with each file's details:
+   * its entry, the name it was delivered under, attempts, state, age, size,
+   * the reason of its last failure and, for a waiting file, when it is due.
+   *
+   * @param area Any area.
+   * @returns The files' details, in directory order.
+   * @throws {InvalidAreaError} Not an area (nothing touched).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FileStore } from "@filestore/filestore";
+   * import { memoryFileSystem } from "@filestore/filestore/memory";
+   *
+   * const store = new FileStore("/s", { fs: memoryFileSystem() });
+   * await store.prepare();
+   * await store.deliver("x", { name: "x" });
+   * await (await store.claim({ maxAttempts: 1 }))!.fail(new Error("no route"));
+   * const [dead] = await Array.fromAsync(store.entries("dead"));
+   * assert.deepEqual(
+   *   [dead!.name, dead!.attempts, dead!.state, dead!.reason, dead!.size],
+   *   ["x", 1, "dead", "no route", 1],
+   * );
+   * const again = await store.requeue(dead!.entry); // attempts from 0
+   * assert.match(again, /^\/s\/new\/x~0\.r\./);
+   * ```
+   */
+  async *entries(area: Area): AsyncIterable<EntryDetails> {
+    checkArea(area);
+    yield* entries(await this.#context(), area);
+  }
+
+  /**
+   * Moves a dead letter (or a finished file kept in `cur`) back to `new`,
+   * as one rename that never replaces; its reason stays with it until it is
+   * handled.
+   *
+   * @param entry Its entry in `dead` (or `cur`), or its full path.
+   * @param options `resetAttempts` (default true) starts its count afresh.
+   * @returns Its path in `new`.
+   * @throws {InvalidNameError} Not a dead letter or a kept file.
+   * @throws {NotFoundError} It is not there (requeued or purged already).
+   */
+  async requeue(entry: string, options: RequeueOptions = {}): Promise<string> {
+    const name = checkEntry(entry);
+    const info = parseEntry(name);
+    requeueArea(name, info);
+    return await requeue(
+      await this.#context(),
+      name,
+      info,
+      options.resetAttempts ?? true,
+    );
+  }
+
+  /**
+   * Removes the dead letters, or the finished files kept in `cur` (never a
+   * claim), older than `olderThan`, with their reasons.
+   *
+   * @param area `"dead"` or `"cur"`.
+   * @param options `olderThan` in milliseconds (0: all of them).
+   * @returns The paths removed.
+   * @throws {InvalidAreaError} Another area (nothing touched).
+   */
+  async purge(area: "dead" | "cur", options: PurgeOptions): Promise<string[]> {
+    if (area !== "dead" && area !== "cur") {
+      throw new InvalidAreaError(
+        `Cannot purge '${String(area)}': only 'dead' and 'cur' (kept files)`,
+      );
+    }
+    const olderThan = checkAge(options?.olderThan, "olderThan");
+    return await purge(await this.#context(), area, olderThan);
   }
 
   /**
@@ -360,7 +441,8 @@ export class FileStore {
    * Candidates come from one listing of `new`, re-read when they run out or
    * when a file goes back; a file arriving meanwhile waits for the next.
    *
-   * @param options The retry limit for this claim's `fail()`.
+   * @param options The retry limit for this claim's `fail()`; `detached`
+   * and `lease` for a claim that outlives this process.
    * @returns The claim, or `null` when `new` has no file.
    * @throws {FileStoreError} Any failure other than a lost race.
    *
@@ -380,10 +462,19 @@ export class FileStore {
    * assert.equal((await store.claim())?.name, "b");
    * ```
    */
-  async claim(options: ClaimOptions = {}): Promise<Claim | null> {
+  async claim(options: ClaimOneOptions = {}): Promise<Claim | null> {
     const max = checkMaxAttempts(options.maxAttempts);
+    const lease = options.lease === undefined
+      ? undefined
+      : checkAge(options.lease, "lease", MAX_DELAY);
     const ctx = await this.#context();
-    return await claimNext(ctx, max ?? ctx.maxAttempts);
+    const ahead = lease === undefined ? 0 : Math.max(0, lease - ctx.lease);
+    return await claimNext(
+      ctx,
+      max ?? ctx.maxAttempts,
+      options.detached === true,
+      ahead,
+    );
   }
 
   /**

@@ -252,7 +252,7 @@ if (mode === "prepare") {
     backoff: false,
     fs,
     durability: "full",
-    maxAttempts: op === "dead" ? 1 : 5,
+    maxAttempts: op === "dead" ? 2 : 5,
     now: () => Date.now() + clock.ahead,
   });
   await s.prepare();
@@ -261,11 +261,14 @@ if (mode === "prepare") {
     await s.deliver("x", { name: "x" });
   } else {
     await s.deliver("x", { name: "x" });
+    // A first failure, so the file carries a reason that the next step
+    // replaces (fail, dead), keeps (release, recover) or removes (done).
+    await (await s.claim())!.fail(new Error("first"));
     const claim = (await s.claim())!;
     if (op === "recover") clock.ahead = 3_600_000;
     armed = true;
     if (op === "release") await claim.release();
-    else if (op === "fail" || op === "dead") await claim.fail();
+    else if (op === "fail" || op === "dead") await claim.fail("second");
     else if (op === "done") await claim.done();
     else await s.recover();
   }

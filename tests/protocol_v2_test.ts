@@ -131,15 +131,40 @@ describe("protocol v2 with real processes", () => {
             backoff: false,
             now: () => Date.now() + 1e9,
           });
+          // Every reason an entry names is there, with its text; none is
+          // named twice or by nothing (after clean(), which removes those).
+          const named = () =>
+            [...files(root).keys()].flatMap((k) =>
+              /\.([0-9a-z]{8})$/.exec(k)?.[1] ?? []
+            );
+          const reasons = () => {
+            try {
+              return nodeFs.readdirSync(`${root}/reasons`).sort();
+            } catch {
+              return [];
+            }
+          };
+          for (const key of named()) {
+            assert.match(
+              nodeFs.readFileSync(`${root}/reasons/${key}`, "utf8"),
+              /^(first|second|Recovered: .+)$/,
+              `${op} at ${n}`,
+            );
+          }
+          // Without a crash, none is left over even before clean().
+          if (done) {
+            assert.deepEqual(reasons(), named().sort(), `${op}: none left`);
+          }
           await store.recover({ olderThan: 0 });
           await store.clean({ olderThan: 0 });
+          assert.deepEqual(reasons(), named().sort(), `${op} at ${n}: reasons`);
           assert.deepEqual(nodeFs.readdirSync(`${root}/tmp`), []);
           const after = [...files(root).values()];
           assert.ok(after.length <= 1 && after.every((b) => b === "x"));
           return done;
         });
         if (finished) break;
-        assert.ok(n < 20, "the operation makes a handful of calls");
+        assert.ok(n < 30, "the operation makes a handful of calls");
       }
     });
   }
