@@ -39,6 +39,7 @@ export {
   type FailResult,
 } from "./src/claim.ts";
 export { StoreFile } from "./src/store_file.ts";
+export { describeFailure } from "./src/report.ts";
 export * from "./src/errors.ts";
 export * from "./src/file_system.ts";
 export {

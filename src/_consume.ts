@@ -5,7 +5,8 @@ import { quietly } from "./_rethrow.ts";
 import { Heartbeat } from "./_heartbeat.ts";
 import { Waiter } from "./_waiter.ts";
 import { retryDelay } from "./_backoff.ts";
-import { abortClaim, type Claim } from "./claim.ts";
+import { abortClaim, type Claim, type FailResult } from "./claim.ts";
+import { describeFailure } from "./report.ts";
 import { ClaimLostError, TooManyOpenFilesError } from "./errors.ts";
 import type {
   Backoff,
@@ -123,6 +124,10 @@ export async function consume(
     lost: 0,
     settled: 0,
   };
+  // Every error is seen: by the caller's onError, else on the console.
+  const report = options.onError ??
+    ((err: unknown, claim?: Claim, outcome?: FailResult) =>
+      console.error(`filestore: ${describeFailure(err, claim, outcome)}`));
   const lease = options.lease ?? env.lease;
   const beats = new Heartbeat(lease);
   const backoff = options.backoff ?? env.backoff;
@@ -142,7 +147,7 @@ export async function consume(
   if (housekeeping !== false) {
     const sweep = (): void => {
       sweeping = sweeping.then(() =>
-        env.housekeep(lease).catch((err) => options.onError?.(err, undefined))
+        env.housekeep(lease).catch((err) => report(err, undefined))
       );
     };
     sweep();
@@ -214,7 +219,7 @@ export async function consume(
           ? undefined
           : outcome.err;
         const stopping = claim.signal.reason instanceof StoppingError;
-        if (failed && !stopping) options.onError?.(failure, claim);
+        if (failed && !stopping && !claim.held) report(failure, claim);
         if (failed && claim.held && stopping) {
           // The handler gave up because the consumer stops: not its fault,
           // no attempt counted; the file goes back in its place.
@@ -222,6 +227,7 @@ export async function consume(
         } else if (failed && claim.held && outOfFiles(failure)) {
           // The handler ran out of file descriptors: no attempt is counted;
           // the file goes back in its place and the worker waits a little.
+          report(failure, claim);
           await claim.release();
           await pause(BACK_OFF, stop.signal);
         } else if (!claim.held) {
@@ -233,6 +239,7 @@ export async function consume(
           });
           result.failed++;
           if (outcome.dead) result.dead++;
+          report(failure, claim, outcome);
         } else {
           await claim.done();
           result.handled++;
@@ -240,6 +247,7 @@ export async function consume(
       } catch (err) {
         if (err instanceof ClaimLostError) {
           result.lost++;
+          report(err, claim);
           continue;
         }
         // Finishing or failing did not work: put the file back for another

@@ -133,6 +133,11 @@ export class Claim {
     return this.#attempts;
   }
 
+  /** The attempts after which `fail()` makes the file a dead letter. */
+  get maxAttempts(): number {
+    return this.#maxAttempts;
+  }
+
   /** The file's name in `cur`, with the protocol's suffix. */
   get entry(): string {
     return this.#entry;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Claim } from "./claim.ts";
+import type { Claim, FailResult } from "./claim.ts";
 import type { Durability } from "./durability.ts";
 import type { FileSystem } from "./file_system.ts";
 
@@ -296,13 +296,20 @@ export interface ConsumeOptions extends ClaimsOptions {
    */
   concurrency?: number;
   /**
-   * Called with the error of each handler that throws or times out, before
-   * its claim is failed; and with a failure of the housekeeping (claim
-   * `undefined`).
+   * Called with the error of each handler that throws or times out, after
+   * its claim was failed, with what the failure did (`result`: where the
+   * file went, when it retries); with the `ClaimLostError` of a claim lost
+   * meanwhile; and with a failure of the housekeeping (claim `undefined`).
    *
-   * @default {undefined}
+   * @default {one line on the console's error stream per error: the file,
+   * its attempt, the error, and when it retries or that it is dead; pass
+   * `() => {}` to keep quiet}
    */
-  onError?: (error: unknown, claim: Claim | undefined) => void;
+  onError?: (
+    error: unknown,
+    claim: Claim | undefined,
+    result?: FailResult,
+  ) => void;
   /**
    * The wait before a failed file's next attempt.
    *

@@ -247,3 +247,26 @@ test("a detached claim outlives its process and is recovered by age only; lease 
   assert.equal((await store.recover()).length, 1);
   await assert.rejects(b!.done(), { code: "CLAIM_LOST" });
 });
+
+test("consume() without onError reports each failure on one line: attempt, error, retry or dead", async () => {
+  const store = new FileStore("/s", { fs: memoryFileSystem(), backoff: false });
+  await store.prepare();
+  await store.deliver("x", { name: "a.csv" });
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void lines.push(args.join(" "));
+  try {
+    const result = await store.consume(() => {
+      throw new Error("refused");
+    }, { maxAttempts: 2 });
+    assert.deepEqual([result.failed, result.dead], [2, 1]);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(lines, [
+    "filestore: 'a.csv' failed (attempt 1 of 2): refused; retry now",
+    "filestore: 'a.csv' failed (attempt 2 of 2): refused; dead-lettered",
+  ]);
+  const [dead] = await Array.fromAsync(store.entries("dead"));
+  assert.equal(dead!.reason, "refused");
+});
