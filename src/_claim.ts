@@ -103,8 +103,15 @@ async function setAside(
 export function checkClaimEntry(entry: string): EntryInfo {
   const info = parseEntry(entry);
   if (info.state !== "c") {
+    const hint = info.state === "d"
+      ? ": it is a dead letter (requeue it to try again)"
+      : info.state === "f"
+      ? ": it is a finished file kept in 'cur'"
+      : info.state === "w"
+      ? ": it waits in 'wait' for its retry"
+      : ": claim it first";
     throw new InvalidNameError(
-      `Invalid claim '${entry}': not the name of a claimed file in 'cur'`,
+      `Invalid claim '${entry}': not the name of a claimed file in 'cur'${hint}`,
     );
   }
   return info;

@@ -24,9 +24,11 @@ export interface EntryDetails {
   name: string;
   /** Its full path. */
   path: string;
+  /** The area it is in. */
   area: Area;
   /** Failed attempts so far. */
   attempts: number;
+  /** What it is: by its area and what its entry says. */
   state: EntryState;
   /** Milliseconds since its latest sign of life (as `stats()` ages files). */
   age: number;

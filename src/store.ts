@@ -198,7 +198,7 @@ export class FileStore {
    * await store.prepare();
    * await store.deliver("x", { name: "x" });
    * await (await store.claim({ maxAttempts: 1 }))!.fail(new Error("no route"));
-   * const [dead] = await Array.fromAsync(store.entries("dead"));
+   * const [dead] = await Array.fromAsync(store.entries("dead")); // Node 22+
    * assert.deepEqual(
    *   [dead!.name, dead!.attempts, dead!.state, dead!.reason, dead!.size],
    *   ["x", 1, "dead", "no route", 1],

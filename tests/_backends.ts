@@ -173,3 +173,10 @@ export function storeTest(
         await fn({ ...sandbox, store, root, open, clock });
       }));
 }
+
+/** The items of an async iterable, in order (Array.fromAsync is Node 22+). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

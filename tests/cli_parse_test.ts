@@ -122,6 +122,7 @@ describe("parseCommand()", () => {
         watch: true,
         concurrency: 2,
         run: ["sh", "-c", "x --y"],
+        exitZero: false,
       },
     );
     assert.deepEqual(parse(...s, "recover", "--older-than", "90s"), {

@@ -21,8 +21,13 @@ function fake(
   options: {
     fs?: CliIo["fs"];
     stdin?: string;
-    run?: (cmd: string, args: string[]) => Promise<number>;
+    run?: (
+      cmd: string,
+      args: string[],
+      env?: Record<string, string>,
+    ) => Promise<number>;
     env?: Record<string, string>;
+    cwd?: string;
   } = {},
 ): Fake {
   let out = "";
@@ -46,10 +51,11 @@ function fake(
       handlers.add(h);
       return () => handlers.delete(h);
     },
-    run: (cmd, args) => {
+    run: (cmd, args, _signal, env) => {
       runs.push([cmd, ...args]);
-      return options.run ? options.run(cmd, args) : Promise.resolve(0);
+      return options.run ? options.run(cmd, args, env) : Promise.resolve(0);
     },
+    ...(options.cwd === undefined ? {} : { cwd: () => options.cwd! }),
   };
   return {
     io,
@@ -115,7 +121,11 @@ describe("main()", () => {
     assert.equal(c.out(), "Die Ente bleibt draussen!");
     const j = fake({ fs });
     assert.equal(await cli(j, "--json", "list", "new"), 0);
-    assert.deepEqual(JSON.parse(j.out()), ["/s/new/a-file"]);
+    const [details] = JSON.parse(j.out());
+    assert.deepEqual(
+      [details.path, details.name, details.state, details.size, details.reason],
+      ["/s/new/a-file", "a-file", "ready", 25, null],
+    );
     assert.equal(await cli(fake({ fs }), "remove", "a-file", "new"), 0);
     const e = fake({ fs });
     assert.equal(await cli(e, "move", "a-file", "cur", "cur"), 0);
@@ -123,14 +133,14 @@ describe("main()", () => {
     assert.equal(await cli(e, "move", "a-file", "tmp", "cur"), 1);
     assert.equal(
       e.err(),
-      "filestore: Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists\n",
+      "filestore: Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists (store '/s')\n",
     );
     const je = fake({ fs });
     assert.equal(await cli(je, "--json", "move", "a-file", "tmp", "cur"), 1);
     assert.deepEqual(JSON.parse(je.err()), {
       code: "ALREADY_EXISTS",
       message:
-        "Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists",
+        "Cannot move 'a-file' from 'tmp' to 'cur': 'cur/a-file' already exists (store '/s')",
     });
   });
 
@@ -238,12 +248,21 @@ describe("main()", () => {
         "handler",
         "--flag",
       ),
-      0,
+      3,
+      "a file was dead-lettered",
     );
     assert.equal(f.runs.length, 3);
     assert.deepEqual(f.runs[0]!.slice(0, 2), ["handler", "--flag"]);
     assert.match(f.runs[0]![2]!, /^\/s\/cur\/a~0\.c\./);
-    assert.equal(f.err(), "1 handled, 2 failed (1 dead-lettered)\n");
+    assert.equal(
+      f.err(),
+      [
+        "filestore: 'b' failed (attempt 1 of 2): 'handler' exited with 3; retry now",
+        "filestore: 'b' failed (attempt 2 of 2): 'handler' exited with 3; dead-lettered",
+        "1 handled, 2 failed (1 dead-lettered)",
+        "",
+      ].join("\n"),
+    );
     assert.equal((await store.list("dead")).length, 1);
     assert.deepEqual(await store.list("cur"), []);
   });
@@ -283,6 +302,7 @@ describe("main()", () => {
       failed: 0,
       dead: 0,
       lost: 0,
+      released: 0,
     });
     assert.deepEqual(await store.list("cur"), []);
     assert.equal((await store.list("new")).length, 1);
@@ -324,5 +344,159 @@ describe("main()", () => {
     assert.equal(await cli(r, "recover", "--older-than", "0"), 0);
     assert.equal(r.out(), "");
     assert.equal(r.err(), "0 files recovered\n");
+  });
+});
+
+describe("main() for operators", () => {
+  test("errors about the store name it and say what to do", async () => {
+    const fs = memoryFileSystem();
+    const missing = fake({ fs });
+    assert.equal(await cli(missing, "stats"), 1);
+    assert.equal(
+      missing.err(),
+      "filestore: There is no store at '/s': run 'filestore --store /s prepare' to make one\n",
+    );
+    fs.mkdir("/s");
+    const unprepared = fake({ fs });
+    assert.equal(await cli(unprepared, "claim"), 1);
+    assert.match(
+      unprepared.err(),
+      /'\/s' is not a prepared store \(it has no 'tmp'\): run 'filestore --store \/s prepare'/,
+    );
+    fs.writeNewFile("/file", bytes("x"));
+    const file = fake({ fs });
+    assert.equal(await main(["-s", "/file", "stats"], file.io), 1);
+    assert.match(file.err(), /'\/file' is a file, not a store/);
+    const usage = fake({ fs });
+    assert.equal(await cli(usage, "consume", "./upload.sh"), 2);
+    assert.match(
+      usage.err(),
+      /consume runs a command given after '--': filestore consume -- \.\/upload\.sh/,
+    );
+    // A relative store is made absolute from the working directory.
+    const relative = fake({ fs, cwd: "/work/dir" });
+    assert.equal(
+      await main(["-s", "../../s", "--json", "prepare"], relative.io),
+      0,
+    );
+    assert.deepEqual(JSON.parse(relative.out()), { store: "/s" });
+  });
+
+  test("fail --reason, list --long and --json, requeue and purge of dead letters", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs });
+    await store.deliver("one", { name: "report.csv" });
+    await store.deliver("two", { name: "other.csv" });
+    for (let i = 0; i < 2; i++) {
+      const claimed = fake({ fs });
+      assert.equal(await cli(claimed, "claim"), 0);
+      assert.equal(
+        await cli(
+          fake({ fs }),
+          "fail",
+          claimed.out().trim(),
+          "--max-attempts",
+          "1",
+          "--reason",
+          "upload refused: 403",
+        ),
+        0,
+      );
+    }
+    const long = fake({ fs });
+    assert.equal(await cli(long, "list", "dead", "--long"), 0);
+    const lines = long.out().trim().split("\n");
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[1]!,
+      /^dead +1 +\d+s +3 - +report\.csv~1\.d\.\S+ upload refused: 403$/,
+    );
+    const json = fake({ fs });
+    assert.equal(await cli(json, "--json", "list", "dead"), 0);
+    assert.deepEqual(
+      JSON.parse(json.out()).map((
+        e: { name: string; attempts: number; reason: string },
+      ) => [e.name, e.attempts, e.reason]),
+      [["other.csv", 1, "upload refused: 403"], [
+        "report.csv",
+        1,
+        "upload refused: 403",
+      ]],
+    );
+    // cat and remove take a dead letter's name as well as its entry.
+    const cat = fake({ fs });
+    assert.equal(await cli(cat, "cat", "report.csv", "dead"), 0);
+    assert.equal(cat.out(), "one");
+    // release or fail of a dead letter says what to do instead.
+    const [entry] = (await store.list("dead")).filter((p) =>
+      p.includes("report")
+    );
+    const wrong = fake({ fs });
+    assert.equal(await cli(wrong, "release", entry!), 1);
+    assert.match(
+      wrong.err(),
+      /it is a dead letter \(requeue it to try again\)/,
+    );
+    // requeue by name: attempts from 0, its reason kept.
+    const requeued = fake({ fs });
+    assert.equal(await cli(requeued, "requeue", "report.csv"), 0);
+    assert.match(requeued.out(), /^\/s\/new\/report\.csv~0\.r\./);
+    assert.equal(requeued.err(), "1 file requeued\n");
+    assert.equal(
+      await cli(fake({ fs }), "requeue", "report.csv"),
+      1,
+      "not dead any more",
+    );
+    // purge needs an age; --older-than 1h keeps the young one.
+    assert.equal(await cli(fake({ fs }), "purge", "dead"), 2);
+    const young = fake({ fs });
+    assert.equal(await cli(young, "purge", "dead", "--older-than", "1h"), 0);
+    assert.equal(young.err(), "0 files purged\n");
+    const all = fake({ fs });
+    assert.equal(await cli(all, "requeue", "--all", "--keep-attempts"), 0);
+    assert.match(all.out(), /other\.csv~1\.r\./);
+    assert.deepEqual(await store.list("dead"), []);
+  });
+
+  test("claim --lease, touch: a CLI claim lasts its lease, whatever recover() says", async () => {
+    const fs = memoryFileSystem();
+    let now = Date.UTC(2030, 0, 1);
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs, now: () => now });
+    await store.deliver("x", { name: "x" });
+    const claimed = fake({ fs });
+    assert.equal(await cli(claimed, "claim", "--lease", "1h"), 0);
+    const entry = claimed.out().trim();
+    now = Date.now() + 30 * 60_000; // the CLI's clock is the real one
+    assert.deepEqual(await store.recover(), []);
+    assert.equal(await cli(fake({ fs }), "touch", entry), 0);
+    assert.equal(await cli(fake({ fs }), "done", entry), 0);
+    assert.deepEqual(await store.list("cur"), []);
+  });
+
+  test("consume gives the command the file's name, attempts, entry and store", async () => {
+    const fs = memoryFileSystem();
+    await cli(fake({ fs }), "prepare");
+    const store = new FileStore("/s", { fs, backoff: false });
+    await store.deliver("x", { name: "job.txt" });
+    const seen: Record<string, string>[] = [];
+    const f = fake({
+      fs,
+      run: (_cmd, _args, env) => {
+        seen.push(env!);
+        return Promise.resolve(seen.length === 1 ? 1 : 0);
+      },
+    });
+    assert.equal(await cli(f, "consume", "--backoff", "none", "--", "up"), 0);
+    assert.equal(seen.length, 2);
+    assert.deepEqual(
+      seen.map((
+        e,
+      ) => [e.FILESTORE_NAME, e.FILESTORE_ATTEMPTS, e.FILESTORE_STORE]),
+      [["job.txt", "0", "/s"], ["job.txt", "1", "/s"]],
+    );
+    assert.match(seen[1]!.FILESTORE_ENTRY!, /^job\.txt~1\.c\./);
+    assert.equal(f.runs[1]!.at(-1), `/s/cur/${seen[1]!.FILESTORE_ENTRY}`);
   });
 });

@@ -13,7 +13,7 @@ import {
 import { memoryFileSystem } from "../src/backends/memory.ts";
 import { entryOf, parseEntry, waitingEntryOf } from "../src/_entry.ts";
 import { test } from "node:test";
-import { backends, backendSuite, storeTest } from "./_backends.ts";
+import { backends, backendSuite, collect, storeTest } from "./_backends.ts";
 
 const HOUR = 3_600_000;
 
@@ -24,28 +24,28 @@ for (const backend of backends) {
     it("fail(reason) keeps the last reason through retries and into dead", async ({ store }) => {
       await store.deliver("body", { name: "job" });
       await (await store.claim())!.fail(new Error("upstream 503"));
-      const [ready] = await Array.fromAsync(store.entries("new"));
+      const [ready] = await collect(store.entries("new"));
       assert.deepEqual(
         [ready!.name, ready!.attempts, ready!.state, ready!.reason],
         ["job", 1, "ready", "upstream 503"],
       );
       const again = (await store.claim())!;
-      const [held] = await Array.fromAsync(store.entries("cur"));
+      const [held] = await collect(store.entries("cur"));
       assert.deepEqual([held!.state, held!.reason], [
         "claimed",
         "upstream 503",
       ]);
       await again.fail(); // no reason given: the one it had stays
       assert.equal(
-        (await Array.fromAsync(store.entries("new")))[0]!.reason,
+        (await collect(store.entries("new")))[0]!.reason,
         "upstream 503",
       );
       await (await store.claim())!.fail({ status: 404 }, { delay: 60_000 });
-      const [waiting] = await Array.fromAsync(store.entries("wait"));
+      const [waiting] = await collect(store.entries("wait"));
       assert.equal(waiting!.reason, '{"status":404}');
       assert.equal(waiting!.state, "waiting");
       assert.ok(waiting!.due! > Date.now());
-      const [fresh] = await Array.fromAsync(store.entries("new"));
+      const [fresh] = await collect(store.entries("new"));
       assert.equal(fresh, undefined);
     });
 
@@ -53,7 +53,7 @@ for (const backend of backends) {
       await store.deliver("body", { name: "big" });
       const long = "é".repeat(MAX_REASON_BYTES); // two bytes each
       await (await store.claim({ maxAttempts: 1 }))!.fail(long);
-      const [dead] = await Array.fromAsync(store.entries("dead"));
+      const [dead] = await collect(store.entries("dead"));
       const bytes = new TextEncoder().encode(dead!.reason!).length;
       assert.ok(bytes <= MAX_REASON_BYTES, String(bytes));
       assert.ok(bytes > MAX_REASON_BYTES - 8);
@@ -73,7 +73,7 @@ for (const backend of backends) {
       await second!.fail("twice");
       await (await store.claim())!.done();
       await (await store.claim())!.done({ keep: true });
-      const [kept] = await Array.fromAsync(store.entries("cur"));
+      const [kept] = await collect(store.entries("cur"));
       assert.deepEqual([kept!.name, kept!.state, kept!.reason], [
         "b",
         "finished",
@@ -90,7 +90,7 @@ for (const backend of backends) {
       await store.deliver("x", { name: "x" });
       await (await store.claim({ maxAttempts: 2 }))!.fail("one");
       await (await store.claim({ maxAttempts: 2 }))!.fail("two");
-      const [dead] = await Array.fromAsync(store.entries("dead"));
+      const [dead] = await collect(store.entries("dead"));
       assert.equal(dead!.attempts, 2);
       const path = await store.requeue(dead!.path);
       assert.match(path, /\/new\/x~0\.r\./);
@@ -102,10 +102,10 @@ for (const backend of backends) {
       // Keeping the count: one more failure kills it.
       const claim = (await store.claim({ maxAttempts: 2 }))!;
       await claim.fail("four");
-      const [dead2] = await Array.fromAsync(store.entries("dead"));
+      const [dead2] = await collect(store.entries("dead"));
       const kept = await store.requeue(dead2!.entry, { resetAttempts: false });
       assert.match(kept, /\/new\/x~2\.r\./);
-      const [queued] = await Array.fromAsync(store.entries("new"));
+      const [queued] = await collect(store.entries("new"));
       assert.equal(queued!.reason, "four");
     });
 
@@ -137,7 +137,7 @@ for (const backend of backends) {
       const removed = await store.purge("dead", { olderThan: HOUR });
       assert.equal(removed.length, 1);
       assert.match(removed[0]!, /\/dead\/old~1\.d\./);
-      const left = await Array.fromAsync(store.entries("dead"));
+      const left = await collect(store.entries("dead"));
       assert.deepEqual(left.map((e) => [e.name, e.reason]), [[
         "new",
         "new failed",
@@ -158,7 +158,7 @@ for (const backend of backends) {
         `${root}/reasons/orphan01`,
       ]);
       assert.equal(
-        (await Array.fromAsync(store.entries("new")))[0]!.reason,
+        (await collect(store.entries("new")))[0]!.reason,
         "kept",
       );
     });
@@ -167,7 +167,7 @@ for (const backend of backends) {
       const f = await store.create("t");
       await f.write("half");
       await f.close();
-      const [tmp] = await Array.fromAsync(store.entries("tmp"));
+      const [tmp] = await collect(store.entries("tmp"));
       assert.deepEqual([
         tmp!.state,
         tmp!.name,
@@ -176,7 +176,7 @@ for (const backend of backends) {
         tmp!.due,
       ], ["temporary", "t", 4, null, null]);
       await store.deliver("12345", { name: "n" });
-      const [n] = await Array.fromAsync(store.entries("new"));
+      const [n] = await collect(store.entries("new"));
       assert.deepEqual([n!.entry, n!.area, n!.size, n!.attempts], [
         "n",
         "new",
@@ -185,7 +185,7 @@ for (const backend of backends) {
       ]);
       assert.ok(n!.age >= 0 && n!.age < 60_000);
       await assert.rejects(
-        Array.fromAsync(store.entries("elsewhere" as "new")),
+        collect(store.entries("elsewhere" as "new")),
         InvalidAreaError,
       );
     });
@@ -201,7 +201,7 @@ test("a reason that cannot be written never holds up the failure", async () => {
   await store.deliver("x", { name: "x" });
   const result = await (await store.claim())!.fail(new Error("why"));
   assert.equal(result.attempts, 1);
-  const [entry] = await Array.fromAsync(store.entries("new"));
+  const [entry] = await collect(store.entries("new"));
   assert.deepEqual([entry!.name, entry!.reason], ["x", null]);
   assert.doesNotMatch(
     entry!.entry,
@@ -267,6 +267,6 @@ test("consume() without onError reports each failure on one line: attempt, error
     "filestore: 'a.csv' failed (attempt 1 of 2): refused; retry now",
     "filestore: 'a.csv' failed (attempt 2 of 2): refused; dead-lettered",
   ]);
-  const [dead] = await Array.fromAsync(store.entries("dead"));
+  const [dead] = await collect(store.entries("dead"));
   assert.equal(dead!.reason, "refused");
 });

@@ -53,16 +53,44 @@ export function denoIo(): CliIo {
         for (const s of signals) Deno.removeSignalListener(s, handler);
       };
     },
-    run: async (command, args, signal) => {
+    cwd: () => Deno.cwd(),
+    run: async (command, args, signal, env) => {
+      // Its own process group (a session): a Ctrl-C at the terminal
+      // reaches the consumer, which decides, not the command.
       const child = new Deno.Command(command, {
         args,
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
-        ...(signal ? { signal } : {}),
+        detached: true,
+        ...(env ? { env } : {}),
       }).spawn();
-      const status = await child.status;
-      return status.success ? 0 : status.code || 128;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let ended = false;
+      const send = (sig: Deno.Signal) => {
+        try {
+          if (!ended) Deno.kill(-child.pid, sig);
+        } catch {
+          // the group is gone
+        }
+      };
+      // SIGTERM to the group, then SIGKILL three seconds later.
+      const stop = () => {
+        if (timer) return;
+        send("SIGTERM");
+        timer = setTimeout(() => send("SIGKILL"), 3000);
+      };
+      if (signal?.aborted) stop();
+      signal?.addEventListener("abort", stop, { once: true });
+      try {
+        const status = await child.status;
+        // 128 + the signal's number when one ended it (143 for SIGTERM).
+        return status.success ? 0 : status.code || 128;
+      } finally {
+        ended = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", stop);
+      }
     },
   };
 }

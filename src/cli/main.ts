@@ -6,77 +6,19 @@
  * @module
  */
 
-import type { MaybePromise } from "../file_system.ts";
 import type { FileSystem } from "../file_system.ts";
+import { type CliIo, Output } from "./io.ts";
 import { defaultFileSystem } from "../default_file_system.ts";
 import { FileStoreError, NotAFileError } from "../errors.ts";
-import type { Claim } from "../claim.ts";
 import type { StoreStats } from "../options.ts";
 import { FileStore } from "../store.ts";
 import { VERSION } from "../version.ts";
 import { type Command, parseCommand, usage, UsageError } from "./parse.ts";
+import { consume } from "./consume.ts";
+import { explain } from "./messages.ts";
+import { age, list, purge, requeue, resolve } from "./operators.ts";
 
-/**
- * What the command needs from its runtime.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { type CliIo, main } from "@filestore/filestore/cli";
- * import { memoryFileSystem } from "@filestore/filestore/memory";
- *
- * const errors: string[] = [];
- * const io: CliIo = {
- *   stdin: async function* () {},
- *   stdout: () => {},
- *   stderr: (t) => void errors.push(t),
- *   stderrIsTerminal: false,
- *   env: () => undefined,
- *   fs: memoryFileSystem(),
- *   onSignal: () => () => {},
- *   run: () => Promise.resolve(0),
- * };
- * assert.equal(await main(["--store", "/s", "prepare"], io), 0);
- * assert.equal(await main(["--store", "/s", "list", "elsewhere"], io), 2);
- * assert.match(errors.join(""), /elsewhere/);
- * ```
- */
-export interface CliIo {
-  /** Standard input, as bytes. */
-  stdin(): AsyncIterable<Uint8Array>;
-  /** Writes to standard output. */
-  stdout(data: Uint8Array | string): MaybePromise<void>;
-  /** Writes to standard error. */
-  stderr(text: string): MaybePromise<void>;
-  /** Whether standard error is a terminal (progress is shown only then). */
-  stderrIsTerminal: boolean;
-  /** Reads an environment variable. */
-  env(name: string): string | undefined;
-  /** The filesystem; the runtime's default when absent. */
-  fs?: FileSystem;
-  /**
-   * Calls `handler` on SIGINT and SIGTERM until the returned function is
-   * called.
-   */
-  onSignal(handler: () => void): () => void;
-  /**
-   * Runs a command with inherited standard output and error; `signal`
-   * aborting kills it.
-   *
-   * @returns Its exit code (not 0 when killed by a signal).
-   * @throws When it cannot be started at all.
-   */
-  run(command: string, args: string[], signal?: AbortSignal): Promise<number>;
-}
-
-function age(ms: number | null): string {
-  if (ms === null) return "-";
-  const s = ms / 1000;
-  if (s < 60) return `${Math.floor(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
-}
+export type { CliIo };
 
 function statsTable(stats: StoreStats): string {
   const rows = [["area", "files", "oldest", ""]];
@@ -93,39 +35,6 @@ function statsTable(stats: StoreStats): string {
     `${r[0]!.padEnd(5)} ${r[1]!.padStart(6)}  ${r[2]!.padEnd(6)} ${r[3]}`
       .trimEnd()
   ).join("\n") + "\n";
-}
-
-class Output {
-  #io: CliIo;
-  #progress = false;
-  constructor(io: CliIo) {
-    this.#io = io;
-  }
-  async out(data: Uint8Array | string): Promise<void> {
-    await this.#clear();
-    await this.#io.stdout(data);
-  }
-  async line(text: string): Promise<void> {
-    await this.out(text + "\n");
-  }
-  async json(value: unknown): Promise<void> {
-    await this.line(JSON.stringify(value));
-  }
-  async err(text: string): Promise<void> {
-    await this.#clear();
-    await this.#io.stderr(text + "\n");
-  }
-  /** Shows a progress line on a terminal; nothing otherwise. */
-  async progress(text: string): Promise<void> {
-    if (!this.#io.stderrIsTerminal) return;
-    this.#progress = true;
-    await this.#io.stderr(`\r\x1b[K${text}`);
-  }
-  async #clear(): Promise<void> {
-    if (!this.#progress) return;
-    this.#progress = false;
-    await this.#io.stderr("\r\x1b[K");
-  }
 }
 
 /**
@@ -177,10 +86,15 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     }
     return 2;
   }
+  if ("store" in command) command.store = absolute(command.store, io);
   try {
     return await run(command, io, out);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = "store" in command
+      ? await explain(err, command.store, io.fs ?? await defaultFileSystem())
+      : err instanceof Error
+      ? err.message
+      : String(err);
     const code = err instanceof FileStoreError
       ? err.code
       : err instanceof TypeError
@@ -190,6 +104,19 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     else await out.err(`filestore: ${message}`);
     return 1;
   }
+}
+
+// A relative --store is made absolute once, so that the commands consume
+// runs get absolute paths (and may change directory).
+function absolute(store: string, io: CliIo): string {
+  if (store.startsWith("/") || io.cwd === undefined) return store;
+  const parts: string[] = [];
+  for (const part of `${io.cwd()}/${store}`.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
 }
 
 async function run(command: Command, io: CliIo, out: Output): Promise<number> {
@@ -221,10 +148,19 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
       if (json) await out.json({ path: file.path });
       return 0;
     }
-    case "list": {
-      const paths = await store.list(command.area);
-      if (json) await out.json(paths);
-      else if (paths.length) await out.out(paths.join("\n") + "\n");
+    case "list":
+      await list(store, command.area, command.long, json, out);
+      return 0;
+    case "requeue":
+      await requeue(store, command, out);
+      return 0;
+    case "purge":
+      await purge(store, command.area, command.olderThan, json, out);
+      return 0;
+    case "touch": {
+      const claim = await store.claimed(command.name);
+      await claim.touch();
+      if (json) await out.json({ name: claim.name, touched: true });
       return 0;
     }
     case "move":
@@ -238,17 +174,26 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
       }
       return 0;
     }
-    case "remove":
-      await store.remove(command.name, command.area);
-      if (json) await out.json({ removed: command.name });
+    case "remove": {
+      const entry = await resolve(store, command.name, command.area);
+      await store.remove(entry, command.area);
+      if (json) await out.json({ removed: entry });
       return 0;
-    case "cat":
-      await cat(store.stream(command.name, command.area), json, out);
+    }
+    case "cat": {
+      const entry = await resolve(store, command.name, command.area);
+      await cat(store.stream(entry, command.area), json, out);
       return 0;
+    }
     case "deliver":
       return await deliver(command, store, io, out);
     case "claim": {
-      const claim = await store.claim();
+      // The CLI exits at once: a claim it makes outlives it (recovered by
+      // age only), valid for --lease before its first renewal.
+      const claim = await store.claim({
+        detached: true,
+        ...(command.lease === undefined ? {} : { lease: command.lease }),
+      });
       if (json) {
         await out.json(
           claim &&
@@ -277,7 +222,7 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
           : { maxAttempts: command.maxAttempts },
       );
       const result = await claim.fail(
-        undefined,
+        command.reason,
         command.delay === undefined ? {} : { delay: command.delay },
       );
       if (json) await out.json({ name: claim.name, ...result });
@@ -396,67 +341,6 @@ function withMessage(err: unknown, what: string, path: string): unknown {
     ? `'${path}' does not exist`
     : err.message;
   return new Class(`${what}: ${why}`, { cause: err.cause ?? err });
-}
-
-async function consume(
-  command: Extract<Command, { command: "consume" }>,
-  store: FileStore,
-  io: CliIo,
-  out: Output,
-): Promise<number> {
-  const stop = new AbortController();
-  const off = io.onSignal(() => stop.abort());
-  let fatal: unknown;
-  const [cmd, ...args] = command.run;
-  let result;
-  let finished = 0;
-  try {
-    result = await store.consume(async (claim: Claim) => {
-      let code: number;
-      try {
-        code = await io.run(cmd, [...args, claim.path], claim.signal);
-        await out.progress(`${++finished} files`);
-      } catch (err) {
-        // The command cannot run at all: put the file back and stop, rather
-        // than failing every file into the dead-letter area.
-        fatal ??= err;
-        stop.abort();
-        await claim.release();
-        return;
-      }
-      if (code !== 0) throw new Error(`'${cmd}' exited with ${code}`);
-    }, {
-      watch: command.watch,
-      concurrency: command.concurrency,
-      signal: stop.signal,
-      pollInterval: 500,
-      ...(command.maxAttempts === undefined
-        ? {}
-        : { maxAttempts: command.maxAttempts }),
-      ...(command.backoff === undefined ? {} : { backoff: command.backoff }),
-      ...(command.timeout === undefined ? {} : { timeout: command.timeout }),
-      onError: () => {},
-    });
-  } finally {
-    off();
-  }
-  if (fatal !== undefined) {
-    throw new FileStoreError(
-      `Cannot run '${cmd}': ${
-        fatal instanceof Error ? fatal.message : String(fatal)
-      }`,
-      { cause: fatal },
-    );
-  }
-  const { handled, failed, dead, lost } = result;
-  if (command.json) await out.json({ handled, failed, dead, lost });
-  else {
-    await out.err(
-      `${handled} handled, ${failed} failed (${dead} dead-lettered)` +
-        (lost ? `, ${lost} lost` : ""),
-    );
-  }
-  return 0;
 }
 
 // Streams a file to stdout, as bytes or as `{"base64": "..."}`: never held

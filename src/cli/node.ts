@@ -6,6 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import process from "node:process";
 import type { CliIo } from "./main.ts";
 import { main } from "./main.ts";
@@ -18,6 +19,35 @@ function write(
 ): Promise<void> | void {
   if (stream.write(data)) return;
   return new Promise((resolve) => stream.once("drain", () => resolve()));
+}
+
+/**
+ * Stops a command's process group: SIGTERM, then SIGKILL three seconds
+ * later if it is still there; `done()` when it ended.
+ */
+function stopper(
+  kill: (signal: "SIGTERM" | "SIGKILL") => void,
+): (() => void) & { done(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+  const send = (sig: "SIGTERM" | "SIGKILL") => {
+    try {
+      kill(sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  const stop = () => {
+    if (ended || timer) return;
+    send("SIGTERM");
+    timer = setTimeout(() => send("SIGKILL"), 3000);
+  };
+  return Object.assign(stop, {
+    done: () => {
+      ended = true;
+      clearTimeout(timer);
+    },
+  });
 }
 
 /**
@@ -38,15 +68,30 @@ export function nodeIo(): CliIo {
         process.off("SIGINT", handler).off("SIGTERM", handler);
       };
     },
-    run: (command, args, signal) =>
+    cwd: () => process.cwd(),
+    run: (command, args, signal, env) =>
       new Promise((resolve, reject) => {
+        // Its own process group: a Ctrl-C at the terminal reaches the
+        // consumer, which decides, not the command.
         const child = spawn(command, args, {
           stdio: ["ignore", "inherit", "inherit"],
-          ...(signal ? { signal, killSignal: "SIGKILL" as const } : {}),
+          detached: true,
+          ...(env ? { env: { ...process.env, ...env } } : {}),
         });
-        // An abort (the timeout) kills it: that is an exit, not an error.
-        child.once("error", (err) => signal?.aborted ? undefined : reject(err));
-        child.once("close", (code) => resolve(code ?? 128));
+        const stop = stopper((sig) => process.kill(-child.pid!, sig));
+        if (signal?.aborted) stop();
+        signal?.addEventListener("abort", stop, { once: true });
+        child.once("error", (err) => {
+          signal?.removeEventListener("abort", stop);
+          reject(err);
+        });
+        child.once("close", (code, sig) => {
+          signal?.removeEventListener("abort", stop);
+          stop.done();
+          resolve(
+            sig ? 128 + (constants.signals[sig] ?? 0) : code ?? 128,
+          );
+        });
       }),
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs as parse } from "node:util";
+import { COMMANDS } from "./usage.ts";
 import type { Area } from "../areas.ts";
 import type { Durability } from "../durability.ts";
 
@@ -25,7 +26,7 @@ export type Command =
   | { command: "version" }
   | CommonOptions & { command: "prepare" }
   | CommonOptions & { command: "create"; name: string }
-  | CommonOptions & { command: "list"; area: Area }
+  | CommonOptions & { command: "list"; area: Area; long: boolean }
   | CommonOptions & {
     command: "move" | "copy";
     name: string;
@@ -40,7 +41,20 @@ export type Command =
     name?: string;
     delay?: number;
   }
-  | CommonOptions & { command: "claim" }
+  | CommonOptions & { command: "claim"; lease?: number }
+  | CommonOptions & { command: "touch"; name: string }
+  | CommonOptions & {
+    command: "requeue";
+    names: string[];
+    all: boolean;
+    olderThan?: number;
+    keepAttempts: boolean;
+  }
+  | CommonOptions & {
+    command: "purge";
+    area: "dead" | "cur";
+    olderThan: number;
+  }
   | CommonOptions & { command: "done"; name: string; keep: boolean }
   | CommonOptions & { command: "release"; name: string }
   | CommonOptions & {
@@ -48,6 +62,7 @@ export type Command =
     name: string;
     maxAttempts?: number;
     delay?: number;
+    reason?: string;
   }
   | CommonOptions & {
     command: "consume";
@@ -56,10 +71,13 @@ export type Command =
     maxAttempts?: number;
     backoff?: false | { initial: number; factor?: number; max?: number };
     timeout?: number;
+    exitZero: boolean;
     run: [string, ...string[]];
   }
   | CommonOptions & { command: "clean" | "recover"; olderThan?: number }
   | CommonOptions & { command: "stats" };
+
+export { COMMANDS, usage } from "./usage.ts";
 
 /** A command line that cannot be run: exit code 2. */
 export class UsageError extends Error {
@@ -80,169 +98,12 @@ export class UsageError extends Error {
   }
 }
 
-interface Spec {
-  args: string;
-  summary: string;
-  options: string[];
-}
-
-const OPTION_HELP: Record<string, string> = {
-  overwrite: "replace a file of the same name in the target area",
-  name: "deliver under this name instead of a generated one",
-  keep: "keep the finished file in cur instead of removing it",
-  "max-attempts": "failures before a file goes to the dead-letter area",
-  watch: "keep waiting for new files until SIGINT or SIGTERM",
-  concurrency: "how many commands run at once (default 1)",
-  "older-than": "age limit, like 90s, 10m, 36h (bare numbers are seconds)",
-  delay: "hold the file back this long before it can be claimed (90s, 10m, 2d)",
-  backoff:
-    "the wait before a retry: none, or INITIAL[,FACTOR[,MAX]] like 15s,3,1h (default)",
-  timeout: "fail a file whose command runs longer than this (it is killed)",
-};
-
-/** Every command: its arguments, what it does, its own options. */
-export const COMMANDS: Record<string, Spec> = {
-  prepare: { args: "", summary: "create the store", options: [] },
-  create: {
-    args: "NAME",
-    summary: "copy standard input into tmp/NAME",
-    options: [],
-  },
-  list: { args: "AREA", summary: "full paths, one a line", options: [] },
-  move: {
-    args: "NAME FROM TO",
-    summary: "move a file between areas, atomically",
-    options: ["overwrite"],
-  },
-  copy: {
-    args: "NAME FROM TO",
-    summary: "copy a file to another area, atomically",
-    options: ["overwrite"],
-  },
-  remove: { args: "NAME AREA", summary: "remove a file", options: [] },
-  cat: {
-    args: "NAME AREA",
-    summary: "write a file's bytes to standard output",
-    options: [],
-  },
-  deliver: {
-    args: "[FILE...]",
-    summary: "deliver standard input, or each FILE, into new; print each name",
-    options: ["name", "delay"],
-  },
-  claim: {
-    args: "",
-    summary: "claim the oldest file and print its path (nothing if none)",
-    options: [],
-  },
-  done: {
-    args: "NAME",
-    summary: "finish a claim (NAME: the path claim printed, or its last part)",
-    options: ["keep"],
-  },
-  release: {
-    args: "NAME",
-    summary: "return a claim to new untouched",
-    options: [],
-  },
-  fail: {
-    args: "NAME",
-    summary: "return a claim to new for a retry, or dead-letter it",
-    options: ["max-attempts", "delay"],
-  },
-  consume: {
-    args: "-- CMD [ARGS...]",
-    summary:
-      "run CMD ARGS... PATH for each file: exit 0 finishes it, else fails",
-    options: ["watch", "concurrency", "max-attempts", "backoff", "timeout"],
-  },
-  clean: {
-    args: "",
-    summary: "remove stale files from tmp (default: older than 36h)",
-    options: ["older-than"],
-  },
-  recover: {
-    args: "",
-    summary: "return abandoned claims to new (default: older than 10m)",
-    options: ["older-than"],
-  },
-  stats: { args: "", summary: "count and oldest age per area", options: [] },
-  help: { args: "[COMMAND]", summary: "show help", options: [] },
-};
-
-const OPTION_ARGS: Record<string, string> = {
-  name: "NAME",
-  "max-attempts": "N",
-  concurrency: "N",
-  "older-than": "DURATION",
-  delay: "DURATION",
-  backoff: "SPEC",
-  timeout: "DURATION",
-};
-
-const GLOBAL = [
-  ["-s, --store DIR", "the store (default: $FILESTORE_DIR)"],
-  ["--json", "print results, and errors, as JSON"],
-  ["--durability MODE", "full (default), file or none"],
-  ["-h, --help", "show help"],
-  ["--version", "show the version"],
-];
-
-function table(rows: string[][]): string {
-  const width = Math.max(...rows.map((r) => r[0]!.length));
-  return rows.map((r) => `  ${r[0]!.padEnd(width)}  ${r[1]}`).join("\n");
-}
-
-/**
- * The usage text: all commands, or one command's.
- *
- * @param topic A command name.
- * @returns The text, ending with a newline.
- */
-export function usage(topic?: string): string {
-  const spec = topic === undefined ? undefined : COMMANDS[topic];
-  if (spec === undefined) {
-    return [
-      "Usage: filestore [--store DIR] <command> [options] [args]",
-      "",
-      "A file queue in a directory: tmp (being written), new (ready), cur (taken).",
-      "",
-      "Commands:",
-      table(
-        Object.entries(COMMANDS).map((
-          [name, s],
-        ) => [`${name} ${s.args}`.trim(), s.summary]),
-      ),
-      "",
-      "Options:",
-      table(GLOBAL),
-      "",
-      "Areas are tmp, new, cur and dead. 'filestore help COMMAND' shows a command's options.",
-      "Exit codes: 0 success, 1 the operation failed, 2 usage error.",
-      "",
-    ].join("\n");
-  }
-  const own = spec.options.map((o) => [
-    `--${o}${OPTION_ARGS[o] ? " " + OPTION_ARGS[o] : ""}`,
-    OPTION_HELP[o]!,
-  ]);
-  return [
-    `Usage: filestore [--store DIR] ${topic} ${spec.args}`.trimEnd(),
-    "",
-    spec.summary[0]!.toUpperCase() + spec.summary.slice(1) + ".",
-    "",
-    "Options:",
-    table([...own, ...GLOBAL]),
-    "",
-  ].join("\n");
-}
-
 const AREA_NAMES = ["tmp", "new", "cur", "wait", "dead"];
 
 function area(value: string, topic: string): Area {
   if (!AREA_NAMES.includes(value)) {
     throw new UsageError(
-      `'${value}' is not an area (tmp, new, cur or dead)`,
+      `'${value}' is not an area (tmp, new, cur, wait or dead)`,
       topic,
     );
   }
@@ -358,6 +219,12 @@ export function parseCommand(
         delay: { type: "string" },
         backoff: { type: "string" },
         timeout: { type: "string" },
+        long: { type: "boolean" },
+        all: { type: "boolean" },
+        "keep-attempts": { type: "boolean" },
+        lease: { type: "string" },
+        reason: { type: "string" },
+        "exit-zero": { type: "boolean" },
       },
     });
   } catch (err) {
@@ -446,19 +313,74 @@ export function parseCommand(
   if (maxAttempts !== undefined && maxAttempts > 999) {
     throw new UsageError("--max-attempts is at most 999", name);
   }
+  const olderThan = duration(values["older-than"], "older-than", name);
   switch (name) {
     case "prepare":
-    case "claim":
     case "stats":
       expect(0);
       return { ...common, command: name };
+    case "claim": {
+      expect(0);
+      const lease = duration(values.lease, "lease", name);
+      return {
+        ...common,
+        command: name,
+        ...(lease === undefined ? {} : { lease }),
+      };
+    }
+    case "touch": {
+      const [file] = expect(1);
+      return { ...common, command: name, name: file! };
+    }
+    case "requeue": {
+      if (values.all ? rest.length > 0 : rest.length === 0) {
+        throw new UsageError(
+          values.all
+            ? "requeue --all takes no entries"
+            : "requeue needs an ENTRY (see 'filestore list dead --long') or --all",
+          name,
+        );
+      }
+      if (olderThan !== undefined && !values.all) {
+        throw new UsageError("--older-than goes with --all", name);
+      }
+      return {
+        ...common,
+        command: name,
+        names: rest,
+        all: !!values.all,
+        keepAttempts: !!values["keep-attempts"],
+        ...(olderThan === undefined ? {} : { olderThan }),
+      };
+    }
+    case "purge": {
+      const [a] = expect(1);
+      if (a !== "dead" && a !== "cur") {
+        throw new UsageError(
+          `purge removes from dead or cur (kept files), not '${a}'`,
+          name,
+        );
+      }
+      if (olderThan === undefined) {
+        throw new UsageError(
+          "purge needs --older-than DURATION (0 for all)",
+          name,
+        );
+      }
+      return { ...common, command: name, area: a, olderThan };
+    }
     case "create": {
       const [file] = expect(1);
       return { ...common, command: name, name: file! };
     }
     case "list": {
       const [a] = expect(1);
-      return { ...common, command: name, area: area(a!, name) };
+      return {
+        ...common,
+        command: name,
+        area: area(a!, name),
+        long: !!values.long,
+      };
     }
     case "move":
     case "copy": {
@@ -507,9 +429,18 @@ export function parseCommand(
         name: file!,
         ...(maxAttempts === undefined ? {} : { maxAttempts }),
         ...(delay === undefined ? {} : { delay }),
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
       };
     }
     case "consume": {
+      if (rest.length > 0 && after.length === 0) {
+        throw new UsageError(
+          `consume runs a command given after '--': filestore consume -- ${
+            rest.join(" ")
+          }`,
+          name,
+        );
+      }
       expect(0);
       const [cmd, ...cmdArgs] = after;
       if (cmd === undefined) {
@@ -528,6 +459,7 @@ export function parseCommand(
         watch: !!values.watch,
         concurrency,
         run: [cmd, ...cmdArgs] as [string, ...string[]],
+        exitZero: !!values["exit-zero"],
         ...(maxAttempts === undefined ? {} : { maxAttempts }),
         ...(timeout === undefined ? {} : { timeout }),
         ...(backoff === undefined ? {} : { backoff }),
@@ -536,16 +468,11 @@ export function parseCommand(
     case "clean":
     case "recover": {
       expect(0);
-      const raw = values["older-than"];
-      if (raw === undefined) return { ...common, command: name };
-      const olderThan = parseDuration(raw);
-      if (olderThan === undefined) {
-        throw new UsageError(
-          `--older-than takes a duration like 90s, 10m or 36h, not '${raw}'`,
-          name,
-        );
-      }
-      return { ...common, command: name, olderThan };
+      return {
+        ...common,
+        command: name,
+        ...(olderThan === undefined ? {} : { olderThan }),
+      };
     }
   }
   throw new UsageError(`Unknown command '${name}'`);
