@@ -196,6 +196,15 @@ for await (const path of walk(`${npm}/esm`)) {
   await Deno.copyFile(path, `${tests}/${rel}`);
 }
 await Deno.copyFile(`${root}/deno.json`, `${tests}/deno.json`);
+// What the docs tests read: the README and the example files.
+await Deno.copyFile(`${root}/README.md`, `${tests}/README.md`);
+await Deno.mkdir(`${tests}/examples`, { recursive: true });
+for await (const entry of Deno.readDir(`${root}/examples`)) {
+  await Deno.copyFile(
+    `${root}/examples/${entry.name}`,
+    `${tests}/examples/${entry.name}`,
+  );
+}
 console.log(`build_npm: compiled ${testFiles.length} test files into ${tests}`);
 
 // 4. Smoke test of the packed package in a fresh project.

@@ -38,7 +38,8 @@
 //                                  thousandths), house (housekeeping only);
 //                                  prints the result as JSON
 //   killat DIR OP N                set up for OP (deliver, release, fail, dead,
-//                                  recover, done), then run it and SIGKILL
+//                                  recover, done, requeue, purge), then run
+//                                  it and SIGKILL
 //                                  this process just before its Nth
 //                                  filesystem call; print "finished" if it
 //                                  made fewer calls
@@ -252,7 +253,7 @@ if (mode === "prepare") {
     backoff: false,
     fs,
     durability: "full",
-    maxAttempts: op === "dead" ? 2 : 5,
+    maxAttempts: ["dead", "requeue", "purge"].includes(op!) ? 2 : 5,
     now: () => Date.now() + clock.ahead,
   });
   await s.prepare();
@@ -266,6 +267,15 @@ if (mode === "prepare") {
     await (await s.claim())!.fail(new Error("first"));
     const claim = (await s.claim())!;
     if (op === "recover") clock.ahead = 3_600_000;
+    if (op === "requeue" || op === "purge") {
+      // A dead letter, with its reason, to requeue or purge.
+      const { path } = await claim.fail("second");
+      armed = true;
+      if (op === "requeue") await s.requeue(path);
+      else await s.purge("dead", { olderThan: 0 });
+      process.stdout.write(`finished ${calls}\n`);
+      process.exit(0);
+    }
     armed = true;
     if (op === "release") await claim.release();
     else if (op === "fail" || op === "dead") await claim.fail("second");

@@ -108,7 +108,18 @@ describe("protocol v2 with real processes", () => {
       exactlyOnce(root, 300);
     }));
 
-  for (const op of ["deliver", "release", "fail", "dead", "done", "recover"]) {
+  for (
+    const op of [
+      "deliver",
+      "release",
+      "fail",
+      "dead",
+      "done",
+      "recover",
+      "requeue",
+      "purge",
+    ]
+  ) {
     test(`a SIGKILL before any call of ${op} leaves the file under one name`, async () => {
       for (let n = 1;; n++) {
         const finished = await inTempDir(async (dir) => {
@@ -118,7 +129,9 @@ describe("protocol v2 with real processes", () => {
           const done = child.output().startsWith("finished");
           assert.ok(done || code === null, `${op} at ${n}: ${child.errors()}`);
           const entries = [...files(root)];
-          if (op === "done" && (done || entries.length === 0)) {
+          if (
+            (op === "done" || op === "purge") && (done || entries.length === 0)
+          ) {
             // Finished: removed (the only outcome with no name left).
             assert.ok(done || entries.length === 0);
           } else if (!(op === "deliver" && entries.length === 0)) {
