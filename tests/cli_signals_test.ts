@@ -212,3 +212,51 @@ describe("the CLI consumer under a stop, with real processes", () => {
       assert.deepEqual(await store.list("new"), []);
     }));
 });
+
+describe("dead letters from the command line, one process per command", () => {
+  test("fail --reason, list --long, requeue by name and purge, across processes", () =>
+    inTempDir(async (dir) => {
+      const root = `${dir}/s`;
+      const s = ["-s", root];
+      await queued(root, 2);
+      for (let i = 0; i < 2; i++) {
+        const claim = await filestore([...s, "claim"]);
+        const failed = await filestore([
+          ...s,
+          "fail",
+          claim.out.trim(),
+          "--max-attempts",
+          "1",
+          "--reason",
+          `refused ${i}`,
+        ]);
+        assert.equal(failed.code, 0, failed.err);
+      }
+      const long = await filestore([...s, "list", "dead", "--long"]);
+      assert.match(long.out, /^dead +1 .* f0~1\.d\.\S+ refused 0$/m);
+      assert.match(long.out, /^dead +1 .* f1~1\.d\.\S+ refused 1$/m);
+      const requeued = await filestore([...s, "requeue", "f0"]);
+      assert.equal(requeued.code, 0, requeued.err);
+      const store = new FileStore(root);
+      const [back] = await collect(store.entries("new"));
+      assert.deepEqual([back!.name, back!.attempts, back!.reason], [
+        "f0",
+        0,
+        "refused 0",
+      ]);
+      const purged = await filestore([
+        ...s,
+        "purge",
+        "dead",
+        "--older-than",
+        "0",
+      ]);
+      assert.equal(purged.err, "1 file purged\n");
+      assert.deepEqual(await store.list("dead"), []);
+      assert.deepEqual(
+        nodeFs.readdirSync(`${root}/reasons`).length,
+        1,
+        "f0's only",
+      );
+    }));
+});
