@@ -9,6 +9,9 @@ import { defaultFileSystem } from "./default_file_system.ts";
 import { NotADirectoryError } from "./errors.ts";
 import type { FileStoreOptions } from "./options.ts";
 
+// What was said already: a limitation is reported once per process.
+const WARNED = new Set<string>();
+
 /**
  * Makes a store's context on its first operation. Once per store: an area
  * that is a symbolic link could lead every rename out of the store, so it is
@@ -19,6 +22,11 @@ export async function openContext(
   options: FileStoreOptions,
 ): Promise<Context> {
   const fs = options.fs ?? await defaultFileSystem();
+  for (const message of fs.limitations ?? []) {
+    if (WARNED.has(message)) continue;
+    WARNED.add(message);
+    (options.onWarning ?? ((m) => console.warn(`filestore: ${m}`)))(message);
+  }
   for (const area of AREAS) {
     let info;
     try {

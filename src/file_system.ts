@@ -273,6 +273,12 @@ export interface FileSystem {
    */
   readonly processScope?: string | undefined;
   /**
+   * What this backend cannot do here that weakens a guarantee, one sentence
+   * each (Deno without `--allow-sys=hostname` or without reading `/proc`):
+   * the store reports each once through its `onWarning`. Optional.
+   */
+  readonly limitations?: readonly string[];
+  /**
    * Whether a process of this host is alive.
    *
    * @param pid The process id.

@@ -53,6 +53,14 @@ export interface BackoffOptions {
  */
 export interface FileStoreOptions {
   /**
+   * Told, once per process and message, what the backend cannot do here
+   * that weakens a guarantee (`FileSystem.limitations`: Deno without
+   * `--allow-sys=hostname` or without reading `/proc`).
+   *
+   * @default {console.warn, prefixed "filestore: "}
+   */
+  onWarning?: (message: string) => void;
+  /**
    * The filesystem backend.
    *
    * @default {the backend of the runtime: Deno's under Deno, `node:fs` under Node and Bun}

@@ -24,6 +24,8 @@ export interface ProcReader {
 
 /** What a backend knows of the processes its pids speak of. */
 export interface ProcessView {
+  /** Whether /proc could be read (liveness and scope are known). */
+  readable: boolean;
   /** The boot id and the pid namespace; undefined where /proc is not read. */
   readonly scope: string | undefined;
   /** Whether a pid of this host is alive; undefined where it cannot tell. */
@@ -48,6 +50,7 @@ export function processView(proc: ProcReader, pid: number): ProcessView {
   }
   return {
     scope,
+    readable: own,
     alive(other: number): boolean | undefined {
       if (!own) return undefined;
       let stat: string;

@@ -179,6 +179,7 @@ class DenoFileSystem implements FileSystem {
   readonly pid: number = Deno.pid;
   readonly hostname: string;
   readonly processScope: string | undefined;
+  readonly limitations: readonly string[];
   // On Linux, /proc: the scope of pids, and liveness.
   readonly #processes: ProcessView | undefined;
 
@@ -199,6 +200,17 @@ class DenoFileSystem implements FileSystem {
       }, this.pid);
     }
     this.processScope = this.#processes?.scope;
+    const limits: string[] = [];
+    if (host === undefined) {
+      limits.push(
+        "Deno may not read the host name (--allow-sys=hostname): generated names end in '.localhost', and a crashed consumer's claims are recovered only once their lease has passed",
+      );
+    } else if (Deno.build.os === "linux" && !this.#processes?.readable) {
+      limits.push(
+        "Deno may not read /proc (Deno allows it with --allow-all only): a crashed consumer's claims are recovered only once their lease has passed, not at once, and containers sharing a host name are told apart by name only",
+      );
+    }
+    this.limitations = limits;
   }
 
   processAlive(pid: number): boolean | undefined {

@@ -31,6 +31,7 @@ export function denoIo(): CliIo {
     }
   };
   const encoder = new TextEncoder();
+  const denied = new Set<string>();
   return {
     stdin: () => Deno.stdin.readable,
     stdout: (d) =>
@@ -41,9 +42,11 @@ export function denoIo(): CliIo {
       try {
         return Deno.env.get(name);
       } catch {
-        return undefined; // no --allow-env
+        denied.add(name); // no --allow-env
+        return undefined;
       }
     },
+    envDenied: (name) => denied.has(name),
     onSignal: (handler) => {
       const signals: Deno.Signal[] = Deno.build.os === "windows"
         ? ["SIGINT"]

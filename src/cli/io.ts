@@ -43,6 +43,8 @@ export interface CliIo {
   stderrIsTerminal: boolean;
   /** Reads an environment variable. */
   env(name: string): string | undefined;
+  /** Whether reading `name` was refused (Deno without `--allow-env`). */
+  envDenied?(name: string): boolean;
   /** The filesystem; the runtime's default when absent. */
   fs?: FileSystem;
   /**

@@ -77,6 +77,13 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     command = parseCommand(args, (name) => io.env(name));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    if (
+      err.message.startsWith("No store given") &&
+      io.envDenied?.("FILESTORE_DIR")
+    ) {
+      err.message =
+        "No store given: use --store DIR (FILESTORE_DIR cannot be read without --allow-env=FILESTORE_DIR)";
+    }
     if (json) {
       await io.stderr(
         JSON.stringify({ code: err.code, message: err.message }) + "\n",
