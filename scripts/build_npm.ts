@@ -17,7 +17,18 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-const REPOSITORY = "https://github.com/filestore/filestore";
+
+// The package's entries come from deno.json's exports, its one list: every
+// export but the Deno backend, with the CLI as the `bin` (its Node twin).
+const DENO_ONLY = new Set(["./deno"]);
+const CLI = "./cli";
+const exported = Object.entries(config.exports as Record<string, string>)
+  .filter(([key]) => !DENO_ONLY.has(key) && key !== CLI)
+  .map(([key, path]) => [key, path.replace(/^\.\//, "").replace(/\.ts$/, "")]);
+const bin = "src/cli/node";
+
+/** The Node release lines the package claims: the ones its tests run on. */
+const NODE_ENGINES = ">=20";
 
 const tsc = `${root}/node_modules/.bin/tsc`;
 try {
@@ -67,6 +78,7 @@ async function rewriteDeclarations(dir: string): Promise<void> {
   }
 }
 
+// deno.json's compiler options (the strict flags) and what Node needs.
 const COMPILER = [
   "--target",
   "ES2022",
@@ -81,12 +93,14 @@ const COMPILER = [
   "--typeRoots",
   `${root}/node_modules/@types`,
   "--rewriteRelativeImportExtensions",
-  "--strict",
-  "--exactOptionalPropertyTypes",
-  "--noUncheckedIndexedAccess",
-  "--useUnknownInCatchVariables",
-  "--noImplicitOverride",
   "--skipLibCheck",
+  ...Object.entries(config.compilerOptions as Record<string, unknown>)
+    .flatMap(([option, value]) => {
+      if (value !== true) {
+        throw new Error(`build_npm: compilerOptions.${option}: not a flag`);
+      }
+      return [`--${option}`];
+    }),
 ];
 
 // 1. The package's code.
@@ -117,41 +131,36 @@ await run(tsc, [
   stage,
   "--outDir",
   `${npm}/esm`,
-  `${stage}/mod.ts`,
-  `${stage}/src/backends/node.ts`,
-  `${stage}/src/backends/memory.ts`,
-  `${stage}/src/testing.ts`,
-  `${stage}/src/cli/node.ts`,
+  ...exported.map(([, path]) => `${stage}/${path}.ts`),
+  `${stage}/${bin}.ts`,
 ]);
 await rewriteDeclarations(`${npm}/esm`);
-await Deno.chmod(`${npm}/esm/src/cli/node.js`, 0o755);
+await Deno.chmod(`${npm}/esm/${bin}.js`, 0o755);
 
 // 2. package.json and documents.
+// ES modules, for `import` and, where Node can require() an ES module
+// (20.19 and later, 22.12 and later), for `require` too.
 const entry = (path: string) => ({
   types: `./esm/${path}.d.ts`,
   import: `./esm/${path}.js`,
+  require: `./esm/${path}.js`,
 });
 const pkg = {
   name: config.name,
   version: config.version,
   description: config.description,
   license: config.license,
-  repository: { type: "git", url: `git+${REPOSITORY}.git` },
-  homepage: `https://jsr.io/${config.name}`,
   keywords: ["queue", "maildir", "spool", "filestore", "fsync", "deno", "bun"],
   type: "module",
   main: "./esm/mod.js",
   types: "./esm/mod.d.ts",
   exports: {
-    ".": entry("mod"),
-    "./node": entry("src/backends/node"),
-    "./memory": entry("src/backends/memory"),
-    "./testing": entry("src/testing"),
+    ...Object.fromEntries(exported.map(([key, path]) => [key, entry(path!)])),
     "./package.json": "./package.json",
   },
-  bin: { filestore: "./esm/src/cli/node.js" },
+  bin: { filestore: `./esm/${bin}.js` },
   files: ["esm/", "README.md", "PROTOCOL.md", "LICENSE"],
-  engines: { node: ">=18" },
+  engines: { node: NODE_ENGINES },
   sideEffects: false,
 };
 await Deno.writeTextFile(
@@ -252,6 +261,32 @@ console.log("smoke: ok");
     );
     const smoke = await run("node", ["smoke.mjs"], project);
     if (smoke.trim() !== "smoke: ok") throw new Error(`smoke.mjs: ${smoke}`);
+    // CommonJS: require() of the package (Node 20.19+ and 22.12+ load an ES
+    // module that way), and its types under nodenext from a .cts file.
+    await Deno.writeTextFile(
+      `${project}/smoke.cjs`,
+      `const { FileStore } = require("@filestore/filestore");
+const { memoryFileSystem } = require("@filestore/filestore/memory");
+(async () => {
+  const store = new FileStore("/s", { fs: memoryFileSystem() });
+  await store.prepare();
+  await store.deliver("x", { name: "x" });
+  const claim = await store.claim();
+  await claim.done();
+  console.log("cjs: " + claim.name);
+})();
+`,
+    );
+    const cjs = await run("node", ["--no-warnings", "smoke.cjs"], project);
+    if (cjs.trim() !== "cjs: x") throw new Error(`smoke.cjs: ${cjs}`);
+    await Deno.writeTextFile(
+      `${project}/check.cts`,
+      `import { FileStore, type Claim } from "@filestore/filestore";
+import { memoryFileSystem } from "@filestore/filestore/memory";
+const store = new FileStore("/s", { fs: memoryFileSystem() });
+export const claim: Promise<Claim | null> = store.claim();
+`,
+    );
     const help = await run(
       "npx",
       ["--no-install", "filestore", "--help"],
@@ -288,9 +323,10 @@ export { name };
       "--typeRoots",
       `${root}/node_modules/@types`,
       "check.ts",
+      "check.cts",
     ], project);
     console.log(
-      "build_npm: smoke test passed (import, npx filestore --help, tsc nodenext)",
+      "build_npm: smoke test passed (import, require, npx filestore --help, tsc nodenext for .ts and .cts)",
     );
   } finally {
     await Deno.remove(project, { recursive: true });
