@@ -27,6 +27,7 @@ const { values } = parseArgs({
     "durable-files": { type: "string" },
     durability: { type: "string", default: "none" },
     quick: { type: "boolean", default: false },
+    markdown: { type: "boolean", default: false },
   },
 });
 const quick = values.quick;
@@ -122,61 +123,15 @@ async function worker(
   );
 }
 
-// The bare C floor: the same syscalls a queue cannot avoid. Mode "batch" is
-// the best a batch delivery can do on the disk: files written 100 at a time,
-// their fsyncs issued from 4 threads at once (so the filesystem can commit
-// them together), renamed, then one fsync of the directory per batch.
-const C_SOURCE = `
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <pthread.h>
-#include <sys/stat.h>
-#include <time.h>
-static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
-static int fds[100]; static int nextFd; static pthread_mutex_t mu=PTHREAD_MUTEX_INITIALIZER;
-static void*syncer(void*arg){(void)arg;for(;;){pthread_mutex_lock(&mu);int i=nextFd++;pthread_mutex_unlock(&mu);
-  if(i>=100)return 0; if(fsync(fds[i]))exit(1);}}
-int main(int argc,char**argv){
-  const char*dir=argv[1]; const char*mode=argv[2]; int n=atoi(argv[3]); int size=atoi(argv[4]);
-  int durable=!strcmp(mode,"durable");
-  char*buf=malloc(size+1); memset(buf,'x',size); char a[4096],b[4096],d[4096];
-  snprintf(d,sizeof d,"%s/new",dir);
-  double t0=now();
-  if(!strcmp(mode,"batch")){
-    for(int k=0;k<n;k+=100){
-      for(int i=0;i<100;i++){snprintf(a,sizeof a,"%s/tmp/%d",dir,k+i);
-        fds[i]=open(a,O_WRONLY|O_CREAT|O_EXCL,0666); if(fds[i]<0||write(fds[i],buf,size)!=size) return 1;}
-      pthread_t th[4]; nextFd=0;
-      for(int t=0;t<4;t++) pthread_create(&th[t],0,syncer,0);
-      for(int t=0;t<4;t++) pthread_join(th[t],0);
-      for(int i=0;i<100;i++){close(fds[i]);snprintf(a,sizeof a,"%s/tmp/%d",dir,k+i);snprintf(b,sizeof b,"%s/new/%d",dir,k+i);
-        if(rename(a,b)) return 1;}
-      int dd=open(d,O_RDONLY); if(fsync(dd)) return 1; close(dd);}
-    printf("%.0f\\n", n/(now()-t0));
-    return 0;
-  }
-  for(int i=0;i<n;i++){snprintf(a,sizeof a,"%s/tmp/%d",dir,i);snprintf(b,sizeof b,"%s/new/%d",dir,i);
-    int fd=open(a,O_WRONLY|O_CREAT|O_EXCL,0666); if(fd<0||write(fd,buf,size)!=size) return 1;
-    if(durable) fsync(fd); close(fd); if(rename(a,b)) return 1;
-    if(durable){int dd=open(d,O_RDONLY);fsync(dd);close(dd);} }
-  double t1=now();
-  if(!strcmp(mode,"claim")){
-    for(int i=0;i<n;i++){snprintf(a,sizeof a,"%s/new/%d",dir,i);snprintf(b,sizeof b,"%s/cur/%d",dir,i);
-      if(rename(a,b)) return 1; int fd=open(b,O_RDONLY); if(read(fd,buf,size+1)!=size) return 1; close(fd); unlink(b);}
-    printf("%.0f\\n", n/(now()-t1));
-  } else printf("%.0f\\n", n/(t1-t0));
-  return 0;
-}
-`;
+// The programs of the other columns, in their own files (scripts/bench/;
+// `deno task check` compiles or syntax-checks them).
+const C_PROGRAM = `${root}scripts/bench/bare.c`;
+const MAILDIR_PROGRAM = `${root}scripts/bench/maildir.py`;
 const cSource = await Deno.makeTempFile({ suffix: ".c" });
 let cBinary: string | undefined;
 try {
-  await Deno.writeTextFile(cSource, C_SOURCE);
   cBinary = cSource.replace(/\.c$/, "");
-  await exec("cc", ["-O2", "-pthread", "-o", cBinary, cSource]);
+  await exec("cc", ["-O2", "-pthread", "-o", cBinary, C_PROGRAM]);
 } catch {
   cBinary = undefined;
   console.error("bench: no C compiler; the C column stays empty");
@@ -207,24 +162,14 @@ async function python(
   dir: string,
   files: number,
 ): Promise<{ deliver: number; claim: number } | undefined> {
-  const code = `
-import mailbox, sys, time, shutil, os
-d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-shutil.rmtree(d, ignore_errors=True)
-box = mailbox.Maildir(d, factory=None, create=True)
-data = b"x" * size
-t = time.perf_counter()
-for i in range(n): box.add(data)
-t1 = time.perf_counter()
-for key in list(box.iterkeys()):
-    box.get_bytes(key); box.remove(key)
-t2 = time.perf_counter()
-print(round(n / (t1 - t)), round(n / (t2 - t1)))
-`;
   try {
-    const [d, c] =
-      (await exec("python3", ["-c", code, dir, String(files), String(SIZE)]))
-        .trim().split(" ");
+    const [d, c] = (await exec("python3", [
+      MAILDIR_PROGRAM,
+      dir,
+      String(files),
+      String(SIZE),
+    ]))
+      .trim().split(" ");
     return { deliver: Number(d), claim: Number(c) };
   } catch {
     return undefined;
@@ -237,83 +182,8 @@ print(round(n / (t1 - t)), round(n / (t2 - t1)))
 // unlink) and takes with Unseen (a rename per file), Open and Remove;
 // python-dirq's QueueSimple adds (link, unlink) and takes with lock, get and
 // remove. Each prints "deliver/s claim/s".
-const GO_SOURCE = `
-package main
-
-import (
-	"fmt"
-	"io"
-	"os"
-	"strconv"
-	"time"
-
-	"github.com/emersion/go-maildir"
-)
-
-func main() {
-	dir := os.Args[1]
-	n, _ := strconv.Atoi(os.Args[2])
-	size, _ := strconv.Atoi(os.Args[3])
-	data := make([]byte, size)
-	d := maildir.Dir(dir)
-	if err := d.Init(); err != nil {
-		panic(err)
-	}
-	t0 := time.Now()
-	for i := 0; i < n; i++ {
-		del, err := maildir.NewDelivery(dir)
-		if err != nil {
-			panic(err)
-		}
-		if _, err := del.Write(data); err != nil {
-			panic(err)
-		}
-		if err := del.Close(); err != nil {
-			panic(err)
-		}
-	}
-	t1 := time.Now()
-	keys, err := d.Unseen()
-	if err != nil {
-		panic(err)
-	}
-	for _, k := range keys {
-		f, err := d.Open(k)
-		if err != nil {
-			panic(err)
-		}
-		if b, err := io.ReadAll(f); err != nil || len(b) != size {
-			panic("short read")
-		}
-		f.Close()
-		if err := d.Remove(k); err != nil {
-			panic(err)
-		}
-	}
-	t2 := time.Now()
-	fmt.Printf("%.0f %.0f\\n", float64(n)/t1.Sub(t0).Seconds(), float64(len(keys))/t2.Sub(t1).Seconds())
-}
-`;
-const DIRQ_SOURCE = `
-import sys, time, shutil
-from dirq.QueueSimple import QueueSimple
-d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-shutil.rmtree(d, ignore_errors=True)
-q = QueueSimple(d)
-data = b"x" * size
-t = time.perf_counter()
-for i in range(n): q.add(data)
-t1 = time.perf_counter()
-done = 0
-for name in q:
-    if q.lock(name):
-        assert len(q.get(name)) == size
-        q.remove(name)
-        done += 1
-t2 = time.perf_counter()
-assert done == n
-print(round(n / (t1 - t)), round(n / (t2 - t1)))
-`;
+const GO_PROGRAM = `${root}scripts/bench/gomaildir/main.go`;
+const DIRQ_PROGRAM = `${root}scripts/bench/dirq.py`;
 
 type Pair = { deliver: number; claim: number };
 type Rival = { name: string; run: (dir: string) => Promise<Pair> };
@@ -324,7 +194,7 @@ const pair = (out: string): Pair => {
 const rivals: Rival[] = [];
 const goDir = await Deno.makeTempDir();
 try {
-  await Deno.writeTextFile(`${goDir}/main.go`, GO_SOURCE);
+  await Deno.copyFile(GO_PROGRAM, `${goDir}/main.go`);
   await exec("go", ["build", "-o", "gomaildir", "main.go"], goDir, {
     GO111MODULE: "off",
     GOPATH: Deno.env.get("GOPATH") ?? "/usr/share/gocode",
@@ -356,8 +226,7 @@ for (const python of ["python3", "/usr/bin/python3"]) {
     run: async (dir) =>
       pair(
         await exec(python, [
-          "-c",
-          DIRQ_SOURCE,
+          DIRQ_PROGRAM,
           dir,
           String(FILES),
           String(SIZE),
@@ -375,6 +244,15 @@ const row = (...cells: (string | number | undefined)[]) =>
   rows.push(cells.map((c) => c === undefined ? "-" : String(c)));
 const fmt = (n: number | undefined) =>
   n === undefined ? undefined : Math.round(n).toLocaleString("en-US");
+// The median of the rounds, with the lowest and the highest: the spread
+// that tells a difference from noise.
+const spread = (xs: number[] | undefined) => {
+  if (xs === undefined || xs.length === 0) return undefined;
+  const m = fmt(median(xs));
+  if (xs.length === 1) return m;
+  const k = (n: number) => n >= 10_000 ? `${Math.round(n / 1000)}k` : fmt(n);
+  return `${m} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`;
+};
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? undefined : (a / b).toFixed(2);
 
@@ -440,16 +318,16 @@ try {
     row(
       name,
       `deliver (${DURABILITY})`,
-      fmt(d),
-      fmt(db),
+      spread(rates.deliver),
+      spread(rates.deliverBare),
       ratio(d, db),
       ratio(d, cDeliver),
     );
     row(
       name,
       "claim + read + done",
-      fmt(k),
-      fmt(kb),
+      spread(rates.claim),
+      spread(rates.claimBare),
       ratio(k, kb),
       ratio(k, cClaim),
     );
@@ -460,19 +338,26 @@ try {
     row(
       name,
       "bare claim loop with the hostile-input checks",
-      fmt(kc),
-      fmt(kb),
+      spread(rates.claimChecked),
+      spread(rates.claimBare),
       ratio(kc, kb),
       ratio(kc, cClaim),
     );
   }
   for (const [name, rates] of DURABILITY === "none" ? rivalRates : []) {
     const d = median(rates.deliver), k = median(rates.claim);
-    row(name, "deliver", fmt(d), undefined, undefined, ratio(d, cDeliver));
+    row(
+      name,
+      "deliver",
+      spread(rates.deliver),
+      undefined,
+      undefined,
+      ratio(d, cDeliver),
+    );
     row(
       name,
       "claim + read + remove",
-      fmt(k),
+      spread(rates.claim),
       undefined,
       undefined,
       ratio(k, cClaim),
@@ -501,8 +386,8 @@ try {
     row(
       name,
       "deliverMany x100 (full), disk",
-      fmt(median(b.batched)),
-      `${fmt(median(b.single))} one by one`,
+      spread(b.batched),
+      `${spread(b.single)} one by one`,
       ratio(median(b.batched), median(b.single)),
       ratio(median(b.batched), cBatchNow),
     );
@@ -544,16 +429,16 @@ try {
     row(
       name,
       `claim+done: drain ${LARGE.toLocaleString("en-US")} vs 1,000`,
-      fmt(median(s.claimLarge)),
-      fmt(median(s.claimSmall)),
+      spread(s.claimLarge),
+      spread(s.claimSmall),
       ratio(median(s.claimLarge), median(s.claimSmall)),
       undefined,
     );
     row(
       name,
       "claim+done 20,000 under consume()'s heartbeat vs none",
-      fmt(median(s.heartbeat)),
-      fmt(median(s.noHeartbeat)),
+      spread(s.heartbeat),
+      spread(s.noHeartbeat),
       ratio(median(s.heartbeat), median(s.noHeartbeat)),
       undefined,
     );
@@ -562,16 +447,16 @@ try {
       `claim 60,000 ready with ${
         LARGE.toLocaleString("en-US")
       } delayed vs none`,
-      fmt(median(s.claimDelayed)),
-      fmt(median(s.claimUndelayed)),
+      spread(s.claimDelayed),
+      spread(s.claimUndelayed),
       ratio(median(s.claimDelayed), median(s.claimUndelayed)),
       undefined,
     );
     row(
       name,
       `deliver into ${LARGE.toLocaleString("en-US")} vs into empty`,
-      fmt(median(s.deliverLarge)),
-      fmt(median(s.deliverSmall)),
+      spread(s.deliverLarge),
+      spread(s.deliverSmall),
       ratio(median(s.deliverLarge), median(s.deliverSmall)),
       undefined,
     );
@@ -614,8 +499,8 @@ try {
     row(
       name,
       "consume() concurrency 4 vs 1",
-      fmt(median(cc.four)),
-      fmt(median(cc.one)),
+      spread(cc.four),
+      spread(cc.one),
       ratio(median(cc.four), median(cc.one)),
       undefined,
     );
@@ -641,7 +526,7 @@ try {
   row(
     "C",
     "deliver / claim / full (disk)",
-    `${fmt(cDeliver)} / ${fmt(cClaim)} / ${fmt(cDurable)}`,
+    `${spread(c.deliver)} / ${spread(c.claim)} / ${fmt(cDurable)}`,
     undefined,
     undefined,
     "1.00",
@@ -699,6 +584,50 @@ const widths = header.map((h, i) =>
 );
 const line = (cells: string[]) =>
   `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const r of rows) console.log(line(r));
+const table = [
+  line(header),
+  `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+  ...rows.map(line),
+].join("\n");
+console.log(table);
+
+if (values.markdown) {
+  // BENCHMARKS.md: this run, with what it ran on.
+  const text = async (cmd: string, args: string[]) => {
+    try {
+      return (await exec(cmd, args)).trim().split("\n")[0]!;
+    } catch {
+      return "-";
+    }
+  };
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
+    .match(/model name\s*:\s*(.+)/)?.[1] ?? "-";
+  const memory = (await Deno.readTextFile("/proc/meminfo").catch(() => ""))
+    .match(/MemTotal:\s*(\d+)/)?.[1];
+  const doc = [
+    "# Benchmarks",
+    "",
+    "Written by `deno task bench --markdown` (scripts/bench.ts); each figure is",
+    `the median of ${RUNS} rounds in files a second, with the lowest and the highest`,
+    "round in brackets. Ratios are of medians taken in the same run.",
+    "",
+    `- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `- Command: \`deno task bench ${Deno.args.join(" ")}\``.replace(" `", "`"),
+    `- Machine: ${await text("uname", [
+      "-srm",
+    ])}; ${cpu}; ${navigator.hardwareConcurrency} cores; ${
+      memory ? Math.round(Number(memory) / 1024 ** 2) : "-"
+    } GiB`,
+    `- Runtimes: Deno ${Deno.version.deno}, Node ${await text("node", [
+      "--version",
+    ])}, Bun ${await text(`${root}node_modules/.bin/bun`, ["--version"])}`,
+    `- Files: ${
+      FILES.toLocaleString("en-US")
+    } of ${SIZE} bytes in ${base} (CPU-bound scenarios), ${disk} (fsync scenarios); durability ${DURABILITY}`,
+    "",
+    table,
+    "",
+  ].join("\n");
+  await Deno.writeTextFile(`${root}BENCHMARKS.md`, doc);
+  console.error(`bench: wrote ${root}BENCHMARKS.md`);
+}
