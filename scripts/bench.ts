@@ -126,7 +126,7 @@ async function worker(
 // The programs of the other columns, in their own files (scripts/bench/;
 // `deno task check` compiles or syntax-checks them).
 const C_PROGRAM = `${root}scripts/bench/bare.c`;
-const MAILDIR_PROGRAM = `${root}scripts/bench/maildir.py`;
+const MAILDIR_PROGRAM = `${root}scripts/bench/python_maildir.py`;
 const cSource = await Deno.makeTempFile({ suffix: ".c" });
 let cBinary: string | undefined;
 try {
@@ -183,7 +183,7 @@ async function python(
 // python-dirq's QueueSimple adds (link, unlink) and takes with lock, get and
 // remove. Each prints "deliver/s claim/s".
 const GO_PROGRAM = `${root}scripts/bench/gomaildir/main.go`;
-const DIRQ_PROGRAM = `${root}scripts/bench/dirq.py`;
+const DIRQ_PROGRAM = `${root}scripts/bench/python_dirq.py`;
 
 type Pair = { deliver: number; claim: number };
 type Rival = { name: string; run: (dir: string) => Promise<Pair> };

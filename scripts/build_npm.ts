@@ -28,7 +28,7 @@ const exported = Object.entries(config.exports as Record<string, string>)
 const bin = "src/cli/node";
 
 /** The Node release lines the package claims: the ones its tests run on. */
-const NODE_ENGINES = ">=20";
+const NODE_ENGINES = ">=20.19";
 
 const tsc = `${root}/node_modules/.bin/tsc`;
 try {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 const dir = fileURLToPath(new URL("bench/", import.meta.url));
 const checks: [string, string[]][] = [
   ["cc", ["-fsyntax-only", "-Wall", "-Werror", "-pthread", `${dir}bare.c`]],
-  ["python3", ["-m", "py_compile", `${dir}dirq.py`, `${dir}maildir.py`]],
+  ["python3", ["-m", "py_compile", `${dir}python_dirq.py`, `${dir}python_maildir.py`]],
   ["gofmt", ["-l", "-e", `${dir}gomaildir/main.go`]],
 ];
 let failed = false;

@@ -5,7 +5,7 @@
  *
  * Every method may answer with a plain value or with a Promise: the store
  * awaits either. Backends for real disks answer synchronously for the tiny
- * metadata operations, which costs a fifth of their async twins.
+ * metadata operations, which cost several times less than their async twins.
  *
  * Paths are absolute and use `/` as separator. Every failure is thrown as one
  * of the classes of `errors.ts`, with the native error as `cause`:

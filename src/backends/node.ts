@@ -1,8 +1,8 @@
 /**
  * The filesystem backend for Node.js (and Bun), built on `node:fs`. Metadata
- * operations and writes use the synchronous calls, which cost a fifth of their
- * async twins for these tiny operations; each blocks the event loop for one
- * system call: microseconds, a write of a 64 KiB chunk at most, and an
+ * operations and writes use the synchronous calls, which cost several times
+ * less than their async twins for these tiny operations; each blocks the event
+ * loop for one system call: a write of a 64 KiB chunk at most, and an
  * `fsync` as long as the disk takes (durability `"file"` and `"full"`).
  *
  * @example

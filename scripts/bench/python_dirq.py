@@ -1,5 +1,5 @@
 # python-dirq's QueueSimple for scripts/bench.ts: adds (link, unlink), then
-# takes with lock, get and remove. Usage: dirq.py DIR N SIZE; prints
+# takes with lock, get and remove. Usage: python_dirq.py DIR N SIZE; prints
 # "deliver/s claim/s".
 import sys, time, shutil
 from dirq.QueueSimple import QueueSimple

@@ -1,5 +1,5 @@
 # Python's standard-library maildir for scripts/bench.ts, for reference.
-# Usage: maildir.py DIR N SIZE; prints "deliver/s claim/s".
+# Usage: python_maildir.py DIR N SIZE; prints "deliver/s claim/s".
 import mailbox, sys, time, shutil, os
 d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 shutil.rmtree(d, ignore_errors=True)
