@@ -240,8 +240,20 @@ if (!rivals.some((r) => r.name === "python-dirq")) {
 }
 
 const rows: string[][] = [];
-const row = (...cells: (string | number | undefined)[]) =>
+const row = (...cells: (string | number | undefined)[]) => {
+  while (cells.length < 7) cells.push(undefined);
   rows.push(cells.map((c) => c === undefined ? "-" : String(c)));
+};
+// The targets of issue 17, each judged on medians of this run; what is not
+// met is said again at the end.
+const missed: string[] = [];
+const goal = (what: string, text: string, ok: boolean | undefined) => {
+  if (ok === undefined) return `${text}: -`;
+  if (!ok) missed.push(`${what}: ${text}`);
+  return `${text}: ${ok ? "met" : "NOT MET"}`;
+};
+const atLeast = (a: number | undefined, b: number | undefined, r: number) =>
+  a === undefined || b === undefined ? undefined : a >= r * b;
 const fmt = (n: number | undefined) =>
   n === undefined ? undefined : Math.round(n).toLocaleString("en-US");
 // The median of the rounds, with the lowest and the highest: the spread
@@ -315,6 +327,12 @@ try {
       median(rates.claim),
       median(rates.claimBare),
     ];
+    const rivalsOf = (op: "deliver" | "claim") =>
+      [...rivalRates].map(([, r]) => median(r[op]));
+    const beats = (x: number, op: "deliver" | "claim") =>
+      rivalsOf(op).length && DURABILITY === "none"
+        ? rivalsOf(op).every((v) => x >= 1.1 * v)
+        : undefined;
     row(
       name,
       `deliver (${DURABILITY})`,
@@ -322,6 +340,10 @@ try {
       spread(rates.deliverBare),
       ratio(d, db),
       ratio(d, cDeliver),
+      [
+        goal(`${name} deliver`, ">=0.85 bare", atLeast(d, db, 0.85)),
+        goal(`${name} deliver`, ">=1.1 each rival", beats(d, "deliver")),
+      ].join("; "),
     );
     row(
       name,
@@ -330,6 +352,10 @@ try {
       spread(rates.claimBare),
       ratio(k, kb),
       ratio(k, cClaim),
+      [
+        goal(`${name} claim`, ">=0.85 bare", atLeast(k, kb, 0.85)),
+        goal(`${name} claim`, ">=1.1 each rival", beats(k, "claim")),
+      ].join("; "),
     );
     // What the checks against hostile producers cost, in bare calls: an
     // lstat after the claim; the read by O_NOFOLLOW | O_NONBLOCK open and
@@ -390,6 +416,11 @@ try {
       `${spread(b.single)} one by one`,
       ratio(median(b.batched), median(b.single)),
       ratio(median(b.batched), cBatchNow),
+      goal(
+        `${name} deliverMany`,
+        ">=0.9 C batch",
+        atLeast(median(b.batched), cBatchNow, 0.9),
+      ),
     );
     // What the disk allows: the same batching in C against C one by one.
     row(
@@ -416,6 +447,11 @@ try {
       `${median(l.typedMs).toFixed(0)} ms typed`,
       `${ratio(median(l.libMs), median(l.typedMs))} time`,
       undefined,
+      goal(
+        `${name} list`,
+        "<=1.3 typed",
+        median(l.libMs) <= 1.3 * median(l.typedMs),
+      ),
     );
     row(
       name,
@@ -433,6 +469,11 @@ try {
       spread(s.claimSmall),
       ratio(median(s.claimLarge), median(s.claimSmall)),
       undefined,
+      goal(
+        `${name} scale`,
+        "within 1.3",
+        atLeast(median(s.claimLarge), median(s.claimSmall), 1 / 1.3),
+      ),
     );
     row(
       name,
@@ -441,6 +482,11 @@ try {
       spread(s.noHeartbeat),
       ratio(median(s.heartbeat), median(s.noHeartbeat)),
       undefined,
+      goal(
+        `${name} heartbeat`,
+        ">=0.95 (within noise)",
+        atLeast(median(s.heartbeat), median(s.noHeartbeat), 0.95),
+      ),
     );
     row(
       name,
@@ -451,6 +497,11 @@ try {
       spread(s.claimUndelayed),
       ratio(median(s.claimDelayed), median(s.claimUndelayed)),
       undefined,
+      goal(
+        `${name} delayed`,
+        "within 1.2",
+        atLeast(median(s.claimDelayed), median(s.claimUndelayed), 1 / 1.2),
+      ),
     );
     row(
       name,
@@ -459,6 +510,11 @@ try {
       spread(s.deliverSmall),
       ratio(median(s.deliverLarge), median(s.deliverSmall)),
       undefined,
+      goal(
+        `${name} scale`,
+        "within 1.3",
+        atLeast(median(s.deliverLarge), median(s.deliverSmall), 1 / 1.3),
+      ),
     );
     const drainDir = `${work}/${name}-drain`;
     for (const area of ["tmp", "new", "cur"]) {
@@ -481,6 +537,14 @@ try {
       `peak RSS ${dr.peakMiB} MiB (${dr.startMiB} at start)`,
       undefined,
       undefined,
+      // The guard against memory regressions on the claim path.
+      name === "node"
+        ? goal(`${name} drain memory`, "<100 MiB", dr.peakMiB < 100)
+        : goal(
+          `${name} drain memory`,
+          "<=1.3 bare listing",
+          dr.peakMiB <= 1.3 * lr.peakMiB,
+        ),
     );
     row(
       name,
@@ -578,6 +642,7 @@ const header = [
   "bare /s",
   "lib/bare",
   "lib/C",
+  "target",
 ];
 const widths = header.map((h, i) =>
   Math.max(h.length, ...rows.map((r) => r[i]!.length))
@@ -590,6 +655,10 @@ const table = [
   ...rows.map(line),
 ].join("\n");
 console.log(table);
+if (missed.length) {
+  console.error(`bench: ${missed.length} targets not met:`);
+  for (const m of missed) console.error(`  ${m}`);
+}
 
 if (values.markdown) {
   // BENCHMARKS.md: this run, with what it ran on.
@@ -627,6 +696,11 @@ if (values.markdown) {
     "",
     table,
     "",
+    missed.length
+      ? `Targets not met in this run:\n\n${
+        missed.map((m) => `- ${m}`).join("\n")
+      }\n`
+      : "Every target was met in this run.\n",
   ].join("\n");
   await Deno.writeTextFile(`${root}BENCHMARKS.md`, doc);
   console.error(`bench: wrote ${root}BENCHMARKS.md`);

@@ -6,15 +6,24 @@ import { rethrow } from "./_rethrow.ts";
 import { AlreadyExistsError, TooManyOpenFilesError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
 
+/** Fsyncs a directory when the durability asks for it and the backend can. */
+export async function syncPath(
+  ctx: Context,
+  dir: string,
+  durability: Durability = ctx.durability,
+): Promise<void> {
+  if (durability === "full" && ctx.fs.capabilities.syncDirectory) {
+    await ctx.fs.syncDirectory(dir);
+  }
+}
+
 /** Fsyncs an area when the durability asks for it and the backend can. */
-export async function syncArea(
+export function syncArea(
   ctx: Context,
   area: Area,
   durability: Durability = ctx.durability,
 ): Promise<void> {
-  if (durability === "full" && ctx.fs.capabilities.syncDirectory) {
-    await ctx.fs.syncDirectory(areaPath(ctx, area));
-  }
+  return syncPath(ctx, areaPath(ctx, area), durability);
 }
 
 /**

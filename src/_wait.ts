@@ -6,6 +6,7 @@
 import { type Context, directoryOptions, entryPath } from "./_context.ts";
 import { bucketStart, waitBucket } from "./_entry.ts";
 import { rethrow } from "./_rethrow.ts";
+import { syncPath } from "./_sync.ts";
 import type { DirEntry } from "./file_system.ts";
 import { AlreadyExistsError, NotFoundError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
@@ -71,14 +72,12 @@ async function makeBucket(ctx: Context, dir: string): Promise<boolean> {
 }
 
 /** Fsyncs the directory of `wait` that holds the files due at `due`. */
-export async function syncBucket(
+export function syncBucket(
   ctx: Context,
   due: number,
   durability: Durability = ctx.durability,
 ): Promise<void> {
-  if (durability === "full" && ctx.fs.capabilities.syncDirectory) {
-    await ctx.fs.syncDirectory(bucketPath(ctx, due));
-  }
+  return syncPath(ctx, bucketPath(ctx, due), durability);
 }
 
 /** A directory of `wait` named as a level of the layout, and a real one. */
