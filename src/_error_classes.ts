@@ -21,6 +21,10 @@ export type ErrorClass = new (
 
 export const BY_CODE: Record<string, ErrorClass> = {
   ENOENT: NotFoundError,
+  // A network filesystem's "stale file handle": what the name stood for was
+  // removed or replaced by another client. For a rename or an unlink that
+  // is a lost race, as "not found" is.
+  ESTALE: NotFoundError,
   EEXIST: AlreadyExistsError,
   ENOTDIR: NotADirectoryError,
   EISDIR: NotAFileError,

@@ -11,6 +11,7 @@ import {
   NotFoundError,
 } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
+import { faultyFileSystem } from "../src/testing/faulty.ts";
 import { entryOf, parseEntry, waitingEntryOf } from "../src/_entry.ts";
 import { test } from "node:test";
 import { backends, backendSuite, collect, storeTest } from "./_backends.ts";
@@ -269,4 +270,25 @@ test("consume() without onError reports each failure on one line: attempt, error
   ]);
   const [dead] = await collect(store.entries("dead"));
   assert.equal(dead!.reason, "refused");
+});
+
+test("a stale file handle (ESTALE, a network filesystem) is a lost race: the claimer moves on", async () => {
+  const inner = memoryFileSystem();
+  const fs = faultyFileSystem(inner, {
+    operation: "rename",
+    nth: 1,
+    error: "ESTALE",
+  });
+  const store = new FileStore("/s", { fs, backoff: false });
+  await store.prepare();
+  await store.deliver("a", { name: "a" });
+  await store.deliver("b", { name: "b" });
+  const calls = fs.calls.length;
+  // The first claim's rename is refused as stale: the next candidate wins.
+  const claim = await store.claim();
+  assert.ok(fs.calls.length > calls);
+  assert.equal(claim?.name, "b");
+  const result = await store.consume(async (c) => void await c.text());
+  assert.deepEqual([result.handled, result.failed], [1, 0]);
+  await claim!.done();
 });

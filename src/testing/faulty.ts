@@ -46,7 +46,8 @@ export type FaultKind =
   | "EIO"
   | "EACCES"
   | "EMFILE"
-  | "ENOENT";
+  | "ENOENT"
+  | "ESTALE";
 
 /**
  * Which call fails, and how.
@@ -114,6 +115,7 @@ const MESSAGES: Record<FaultKind, string> = {
   EACCES: "permission denied",
   EMFILE: "too many open files",
   ENOENT: "no such file or directory",
+  ESTALE: "stale file handle",
 };
 
 /**
