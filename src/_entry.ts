@@ -60,6 +60,15 @@ export function parseEntry(entry: string): EntryInfo {
   return { name: entry, attempts: 0 };
 }
 
+/**
+ * The reason key an entry ends in, if any: without a full parse for the
+ * entries that have none (the key is the only 8-character last field).
+ */
+export function reasonKeyOf(entry: string): string | undefined {
+  if (entry.charCodeAt(entry.length - 9) !== 0x2e) return undefined;
+  return parseEntry(entry).reason;
+}
+
 /** The entry of a file waiting in `wait` until `due`, made with `token`. */
 export function waitingEntryOf(
   name: string,

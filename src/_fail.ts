@@ -5,7 +5,7 @@
 // same step.
 import { type Context, entryPath } from "./_context.ts";
 import { retryDelay } from "./_backoff.ts";
-import { entryOf, parseEntry, waitingEntryOf } from "./_entry.ts";
+import { entryOf, parseEntry, reasonKeyOf, waitingEntryOf } from "./_entry.ts";
 import { dropReason, writeReason } from "./_reasons.ts";
 import { rethrow } from "./_rethrow.ts";
 import { makeArea, syncAfter } from "./_sync.ts";
@@ -53,7 +53,7 @@ export async function returnEntry(
   info: { readonly name: string; readonly attempts: number },
   attempts: number,
   { operation, moved }: Move,
-  reason: string | undefined = parseEntry(entry).reason,
+  reason: string | undefined = reasonKeyOf(entry),
 ): Promise<string> {
   const waiting = entryOf(
     info.name,
@@ -132,7 +132,7 @@ export async function failEntry(
   delay?: number,
   reason?: string,
 ): Promise<Failed> {
-  const old = parseEntry(entry).reason;
+  const old = reasonKeyOf(entry);
   const fresh = reason === undefined
     ? undefined
     : await writeReason(ctx, reason);
@@ -146,8 +146,9 @@ export async function failEntry(
   }
   // The key the file carries now; the one it had, or one that did not fit
   // into its entry, is removed.
-  const kept = parseEntry(failed.path.slice(failed.path.lastIndexOf("/") + 1))
-    .reason;
+  const kept = reasonKeyOf(
+    failed.path.slice(failed.path.lastIndexOf("/") + 1),
+  );
   if (fresh !== undefined && old !== undefined) await dropReason(ctx, old);
   if (fresh !== undefined && kept !== fresh) await dropReason(ctx, fresh);
   return failed;

@@ -9,7 +9,7 @@
 import { type Context, directoryOptions } from "./_context.ts";
 import { ageOf } from "./_age.ts";
 import { scanArea } from "./_scan_area.ts";
-import { parseEntry } from "./_entry.ts";
+import { reasonKeyOf } from "./_entry.ts";
 import { quietly } from "./_rethrow.ts";
 import { AlreadyExistsError, NotFoundError } from "./errors.ts";
 import { MAX_REASON_BYTES } from "./areas.ts";
@@ -93,7 +93,7 @@ export async function readReason(
   ctx: Context,
   entry: string,
 ): Promise<string | null> {
-  const key = parseEntry(entry).reason;
+  const key = reasonKeyOf(entry);
   if (key === undefined) return null;
   try {
     return decoder.decode(await ctx.fs.readFile(reasonPath(ctx, key)));
@@ -167,7 +167,7 @@ async function namedKeys(ctx: Context): Promise<Set<string>> {
       const batch of scanArea(ctx, area, `Cannot clean '${area}'`)
     ) {
       for (const e of batch) {
-        const key = parseEntry(e.name).reason;
+        const key = reasonKeyOf(e.name);
         if (key !== undefined) keys.add(key);
       }
     }

@@ -6,7 +6,7 @@
  */
 
 import { type Context, entryPath } from "./_context.ts";
-import { entryOf, parseEntry } from "./_entry.ts";
+import { entryOf, reasonKeyOf } from "./_entry.ts";
 import { dropReason, reasonText } from "./_reasons.ts";
 import { failEntry, lost, returnEntry } from "./_fail.ts";
 import { openForStream, streamFile } from "./_stream.ts";
@@ -232,7 +232,7 @@ export class Claim {
           this.attempts,
           "f",
           ctx.names.token(ctx.now()),
-          parseEntry(this.#entry).reason,
+          reasonKeyOf(this.#entry),
         );
         await ctx.fs.rename(this.path, entryPath(ctx, "cur", finished));
         this.#entry = finished;
@@ -240,7 +240,7 @@ export class Claim {
       } else {
         await ctx.fs.unlink(this.path);
         // Its reason goes after it (PROTOCOL.md, "Reasons").
-        await dropReason(ctx, parseEntry(this.#entry).reason);
+        await dropReason(ctx, reasonKeyOf(this.#entry));
       }
     } catch (err) {
       lost(err, "finish", this.name, this.#entry);

@@ -12,7 +12,12 @@ import {
 } from "../mod.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
 import { faultyFileSystem } from "../src/testing/faulty.ts";
-import { entryOf, parseEntry, waitingEntryOf } from "../src/_entry.ts";
+import {
+  entryOf,
+  parseEntry,
+  reasonKeyOf,
+  waitingEntryOf,
+} from "../src/_entry.ts";
 import { test } from "node:test";
 import { backends, backendSuite, collect, storeTest } from "./_backends.ts";
 
@@ -221,6 +226,16 @@ test("an entry too long to take a reason's key is made without one", () => {
     parseEntry(entryOf("x", 1, "d", token, "abcdefgh")).reason,
     "abcdefgh",
   );
+  // The quick look for a key agrees with the full parse.
+  for (
+    const entry of [
+      entryOf("x", 1, "d", token, "abcdefgh"),
+      entryOf("x", 1, "d", token),
+      entryOf("x.abcdefgh", 0, "r", "1.abcdefghij.1.1"),
+      "plain.abcdefgh",
+      keyed,
+    ]
+  ) assert.equal(reasonKeyOf(entry), parseEntry(entry).reason, entry);
 });
 
 test("a detached claim outlives its process and is recovered by age only; lease sets its first period", async () => {
