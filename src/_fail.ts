@@ -5,7 +5,7 @@
 // same step.
 import { type Context, entryPath } from "./_context.ts";
 import { retryDelay } from "./_backoff.ts";
-import { entryOf, parseEntry, reasonKeyOf, waitingEntryOf } from "./_entry.ts";
+import { entryOf, reasonKeyOf, waitingEntryOf } from "./_entry.ts";
 import { dropReason, writeReason } from "./_reasons.ts";
 import { rethrow } from "./_rethrow.ts";
 import { makeArea, syncAfter } from "./_sync.ts";
