@@ -83,7 +83,14 @@ describe("the CLI consumer under a stop, with real processes", () => {
         ).join(" ");
         // script gives the consumer a real pseudo-terminal; a ^C written to it
         // is turned into SIGINT for the terminal's foreground process group.
-        const term = startCommand("script", ["-qfec", quoted, "/dev/null"]);
+        // script runs its command with $SHELL -c: `exec` keeps a shell that
+        // does not exec by itself (dash) out of that group, where the ^C would
+        // end it and script would report 130 whatever the consumer did.
+        const term = startCommand(
+          "script",
+          ["-qfec", `exec ${quoted}`, "/dev/null"],
+          { SHELL: "/bin/sh" },
+        );
         await until(() => lines(log).length >= 1, 20_000, "the first command");
         term.stdin!.write("\x03");
         const code = await exited(term);
