@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# A shared-filesystem cluster on this machine, for `deno task test:cluster`.
+#
+#   cluster.sh check            exit 0 if this machine can run it, else print
+#                               why not and exit 2
+#   cluster.sh install          install the Debian packages it needs (root)
+#   cluster.sh up STATE         start the servers and the hosts
+#   cluster.sh down STATE       stop everything STATE started (idempotent)
+#   cluster.sh run STATE HOST CMD...   run CMD on HOST (h1 or h2)
+#
+# The servers run in a network namespace of their own (fsc-srv), reached at
+# 10.77.0.1 only through veth pairs from the hosts' namespaces: no traffic
+# leaves the namespaces this script makes. Each host (h1, h2) is a network,
+# UTS, pid and mount namespace with its own host name, its own pid numbers
+# and its own client mounts under STATE/mnt:
+#
+#   STATE/mnt/rep    GlusterFS, replicate 1x3, performance.stat-prefetch
+#                    off, mounted with --entry-timeout=0
+#                    --attribute-timeout=0 (the options this project proves)
+#   STATE/mnt/cache  GlusterFS, replicate 1x3, every option at its default
+#                    (the client's caches on)
+#   STATE/mnt/dist   GlusterFS, distribute 3x1 (explicit names not exclusive)
+#   STATE/mnt/mfs    MooseFS 3, two chunk servers, goal 2, default options
+set -euo pipefail
+
+PACKAGES=(glusterfs-server glusterfs-client moosefs-master moosefs-chunkserver
+  moosefs-client libfaketime iproute2 util-linux attr)
+SRV=10.77.0.1
+HOSTS=(h1 h2)
+# pid 1 of a namespace: bash reaps every orphan on SIGCHLD
+REAPER='exec bash -c "while :; do sleep 1 & wait; done"'
+
+why_not() {
+  if [ "$(id -u)" != 0 ]; then echo "not root"; return; fi
+  if [ ! -c /dev/fuse ]; then echo "no /dev/fuse"; return; fi
+  if ! unshare --net --uts --pid --mount --fork true 2>/dev/null; then
+    echo "unshare cannot make network, UTS, pid and mount namespaces here"
+    return
+  fi
+  if ! ip netns add fsc-probe 2>/dev/null; then
+    echo "ip netns add fails here"
+    return
+  fi
+  ip netns del fsc-probe
+}
+
+missing() {
+  local p
+  for p in "${PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || echo "$p"
+  done
+}
+
+install() {
+  local need
+  need=$(missing)
+  [ -z "$need" ] && return 0
+  echo "cluster: installing $(echo $need)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $need >&2
+}
+
+# pid 1 of a host's namespaces, as seen from here
+host_pid() { cat "$STATE/$1.pid"; }
+
+run() {
+  local host=$1
+  shift
+  exec nsenter -t "$(host_pid "$host")" --net --uts --pid --mount --wd="$PWD" -- "$@"
+}
+
+wait_for() { # seconds, description, command...
+  local n=$(($1 * 10)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    n=$((n - 1))
+    if [ "$n" -le 0 ]; then
+      echo "cluster: timed out waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+gluster_() { ip netns exec fsc-srv gluster --mode=script "$@"; }
+
+# MooseFS: a master and two chunk servers, configured under STATE.
+mfs_config() {
+  local i
+  cp /var/lib/mfs/metadata.mfs.empty "$STATE/mfs/master/metadata.mfs"
+  echo "* / rw,alldirs,maproot=0" >"$STATE/mfs/exports.cfg"
+  cat >"$STATE/mfs/master.cfg" <<EOF
+WORKING_USER = root
+WORKING_GROUP = root
+DATA_PATH = $STATE/mfs/master
+EXPORTS_FILENAME = $STATE/mfs/exports.cfg
+SYSLOG_IDENT = fsc-mfsmaster
+EOF
+  for i in 1 2; do
+    echo "$STATE/mfs/hdd$i" >"$STATE/mfs/hdd$i.cfg"
+    cat >"$STATE/mfs/cs$i.cfg" <<EOF
+WORKING_USER = root
+WORKING_GROUP = root
+DATA_PATH = $STATE/mfs/cs$i
+HDD_CONF_FILENAME = $STATE/mfs/hdd$i.cfg
+MASTER_HOST = $SRV
+CSSERV_LISTEN_PORT = 94${i}2
+SYSLOG_IDENT = fsc-mfschunkserver$i
+EOF
+  done
+
+}
+
+up() {
+  mkdir -p "$STATE"
+  down_quiet
+  mkdir -p "$STATE"
+  mountpoint -q "$STATE" || mount -t tmpfs -o size=2g,mode=755 fsc-state "$STATE"
+  mkdir -p "$STATE"/{glusterd,bricks,logs,mfs/master,mfs/cs1,mfs/cs2,mfs/hdd1,mfs/hdd2,run}
+  # The network: fsc-srv holds 10.77.0.1; each host a veth to it.
+  ip netns add fsc-srv
+  ip -n fsc-srv link set lo up
+  ip -n fsc-srv addr add "$SRV/32" dev lo
+  local i=1 h
+  for h in "${HOSTS[@]}"; do
+    ip netns add "fsc-$h"
+    ip -n "fsc-$h" link set lo up
+    ip -n fsc-srv link add "v$h" type veth peer name eth0 netns "fsc-$h"
+    ip -n fsc-srv addr add "10.77.$i.1/24" dev "v$h"
+    ip -n fsc-srv link set "v$h" up
+    ip -n "fsc-$h" addr add "10.77.$i.2/24" dev eth0
+    ip -n "fsc-$h" link set eth0 up
+    ip -n "fsc-$h" route add default via "10.77.$i.1"
+    i=$((i + 1))
+  done
+
+  # The servers: pid 1 of their own pid namespace is a shell that reaps
+  # what the daemons leave, so that ending it ends them all.
+  sed -e "s|/var/lib/glusterd|$STATE/glusterd|" /etc/glusterfs/glusterd.vol \
+    >"$STATE/glusterd.vol"
+  mfs_config
+  local servers="glusterd -f $STATE/glusterd.vol -p $STATE/run/glusterd.pid -l $STATE/logs/glusterd.log
+mfsmaster -c $STATE/mfs/master.cfg start
+mfschunkserver -c $STATE/mfs/cs1.cfg start
+mfschunkserver -c $STATE/mfs/cs2.cfg start
+$REAPER"
+  ip netns exec fsc-srv unshare --pid --fork --mount-proc bash -c "$servers" \
+    </dev/null >"$STATE/logs/servers.out" 2>&1 &
+  echo $! >"$STATE/srv.outer"
+  wait_for 20 glusterd gluster_ volume list
+  gluster_ volume create fsrep replica 3 \
+    "$SRV:$STATE/bricks/r1" "$SRV:$STATE/bricks/r2" "$SRV:$STATE/bricks/r3" force >&2
+  gluster_ volume set fsrep performance.stat-prefetch off >&2
+  gluster_ volume start fsrep >&2
+  gluster_ volume create fsdef replica 3 \
+    "$SRV:$STATE/bricks/c1" "$SRV:$STATE/bricks/c2" "$SRV:$STATE/bricks/c3" force >&2
+  gluster_ volume start fsdef >&2
+  gluster_ volume create fsdist \
+    "$SRV:$STATE/bricks/d1" "$SRV:$STATE/bricks/d2" "$SRV:$STATE/bricks/d3" force >&2
+  gluster_ volume set fsdist performance.stat-prefetch off >&2
+  gluster_ volume start fsdist >&2
+
+  # The hosts: pid 1 of each is a shell that mounts, then sleeps.
+  for h in "${HOSTS[@]}"; do
+    mkdir -p "$STATE/mnt/rep" "$STATE/mnt/cache" "$STATE/mnt/dist" "$STATE/mnt/mfs"
+    local script="hostname $h
+glusterfs --volfile-server=$SRV --volfile-id=fsrep --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-rep.log $STATE/mnt/rep
+glusterfs --volfile-server=$SRV --volfile-id=fsdef -l $STATE/logs/$h-cache.log $STATE/mnt/cache
+glusterfs --volfile-server=$SRV --volfile-id=fsdist --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-dist.log $STATE/mnt/dist
+mfsmount $STATE/mnt/mfs -H $SRV -o mfsioretries=5 >/dev/null 2>&1
+touch $STATE/run/$h.mounted
+$REAPER"
+    ip netns exec "fsc-$h" unshare --uts --pid --mount --fork --mount-proc \
+      --propagation private sh -c "$script" </dev/null >"$STATE/logs/$h.out" 2>&1 &
+    local outer=$!
+    wait_for 10 "host $h to start" pgrep -P "$outer"
+    pgrep -P "$outer" >"$STATE/$h.pid"
+  done
+  for h in "${HOSTS[@]}"; do
+    wait_for 30 "host $h to mount" test -e "$STATE/run/$h.mounted"
+    for m in rep cache dist mfs; do
+      wait_for 30 "$m on $h" nsenter -t "$(host_pid "$h")" --mount \
+        mountpoint -q "$STATE/mnt/$m"
+    done
+  done
+  # Replicas for MooseFS files: goal 2.
+  nsenter -t "$(host_pid h1)" --net --mount mfssetgoal -r 2 "$STATE/mnt/mfs" >/dev/null
+  echo "cluster: up in $STATE (hosts ${HOSTS[*]})" >&2
+}
+
+down_quiet() {
+  local h p
+  for h in "${HOSTS[@]}"; do
+    if [ -f "$STATE/$h.pid" ]; then
+      # Ending pid 1 of a pid namespace ends every process in it.
+      kill -9 "$(cat "$STATE/$h.pid")" 2>/dev/null || true
+      rm -f "$STATE/$h.pid"
+    fi
+  done
+  if [ -f "$STATE/srv.outer" ]; then
+    p=$(pgrep -P "$(cat "$STATE/srv.outer")" || true)
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+    rm -f "$STATE/srv.outer"
+  fi
+  # Every process still in the servers' namespace (glusterd, bricks, ...).
+  if ip netns pids fsc-srv >/dev/null 2>&1; then
+    for p in $(ip netns pids fsc-srv); do kill -9 "$p" 2>/dev/null || true; done
+  fi
+  for h in "${HOSTS[@]}" srv; do
+    if ip netns pids "fsc-$h" >/dev/null 2>&1; then
+      for p in $(ip netns pids "fsc-$h"); do kill -9 "$p" 2>/dev/null || true; done
+    fi
+    ip netns del "fsc-$h" 2>/dev/null || true
+  done
+  sleep 0.2
+  if mountpoint -q "$STATE" 2>/dev/null; then
+    umount -l "$STATE" 2>/dev/null || true
+  fi
+  rm -rf "${STATE:?}"/* 2>/dev/null || true
+}
+
+case "${1:-}" in
+check)
+  reason=$(why_not)
+  if [ -n "$reason" ]; then
+    echo "$reason"
+    exit 2
+  fi
+  ;;
+install) install ;;
+up)
+  STATE=${2:?state directory}
+  up
+  ;;
+down)
+  STATE=${2:?state directory}
+  down_quiet
+  ;;
+run)
+  STATE=${2:?state directory}
+  shift 2
+  run "$@"
+  ;;
+*)
+  sed -n '2,22p' "$0" >&2
+  exit 64
+  ;;
+esac
