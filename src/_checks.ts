@@ -1,5 +1,6 @@
 // Argument checks: every public method validates its arguments here, once,
 // before anything touches the disk.
+import { checkShared } from "./_shared.ts";
 import { type Area, AREAS, MAX_ENTRY_BYTES, MAX_NAME_BYTES } from "./areas.ts";
 import { checkBackoff } from "./_backoff.ts";
 import { checkAge, checkCount, MAX_DELAY, MAX_TIMER } from "./_bounds.ts";
@@ -153,6 +154,7 @@ export function checkStore(path: unknown, options: FileStoreOptions): void {
       );
     }
   }
+  checkShared(options.shared);
   if (options.now !== undefined && typeof options.now !== "function") {
     throw new TypeError("The clock 'now' must be a function");
   }

@@ -16,6 +16,10 @@ export interface Context {
   readonly durability: Durability;
   readonly maxAttempts: number;
   readonly keep: boolean;
+  /** Shared between hosts: claims end with a rename first. */
+  readonly shared: boolean;
+  /** Whether names the caller chooses can be made exclusive. */
+  readonly exclusiveNames: boolean;
   /** Permission bits of new directories and files, where set. */
   readonly mode: { readonly directories?: number; readonly files?: number };
   /** The clock, in milliseconds since the epoch. */

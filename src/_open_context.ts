@@ -61,6 +61,9 @@ export async function openContext(
     durability: options.durability ?? "full",
     maxAttempts: options.maxAttempts ?? 5,
     keep: options.keep ?? false,
+    shared: options.shared !== undefined && options.shared !== false,
+    exclusiveNames: typeof options.shared !== "object" ||
+      options.shared.exclusiveNames !== false,
     mode: options.mode ?? {},
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     lease: options.lease ?? 600_000,

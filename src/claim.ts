@@ -5,6 +5,7 @@
  * @module
  */
 
+import { removeClaimed } from "./_shared.ts";
 import { type Context, entryPath } from "./_context.ts";
 import { entryOf, reasonKeyOf } from "./_entry.ts";
 import { dropReason, reasonText } from "./_reasons.ts";
@@ -238,7 +239,7 @@ export class Claim {
         this.#entry = finished;
         this.#path = undefined;
       } else {
-        await ctx.fs.unlink(this.path);
+        await removeClaimed(ctx, this.path);
         // Its reason goes after it (PROTOCOL.md, "Reasons").
         await dropReason(ctx, reasonKeyOf(this.#entry));
       }

@@ -27,7 +27,8 @@ export type FileStoreErrorCode =
   | "INVALID_STATE"
   | "CLAIM_LOST"
   | "NOT_DURABLE"
-  | "PARTIAL_DELIVERY";
+  | "PARTIAL_DELIVERY"
+  | "NOT_SUPPORTED";
 
 /** Options accepted by every filestore error constructor. */
 export interface FileStoreErrorOptions {
@@ -249,4 +250,15 @@ export class PartialDeliveryError extends FileStoreError {
     super(message, options);
     this.delivered = options.delivered;
   }
+}
+
+/**
+ * The store was opened for a filesystem that cannot do what the operation
+ * needs: with `shared: { exclusiveNames: false }`, a delivery or a move to a
+ * name the caller chose (such a filesystem could accept two files under it).
+ * Thrown before anything touches the disk.
+ */
+export class NotSupportedError extends FileStoreError {
+  /** Always `"NOT_SUPPORTED"`. */
+  override readonly code: "NOT_SUPPORTED" = "NOT_SUPPORTED";
 }

@@ -116,6 +116,19 @@ export interface FileStoreOptions {
    */
   lease?: number;
   /**
+   * The store is shared between hosts through a network filesystem
+   * (README, "Sharing a store between hosts"). `true`: every end of a claim
+   * (`done()`, `release()`, `fail()`) begins with a rename, the one call no
+   * client cache can report as done when another host took the file
+   * meanwhile. `{ exclusiveNames: false }` as well refuses names the caller
+   * chooses (`deliver()` and `deliverMany()` with `name`, `move()` and
+   * `copy()` without `overwrite`) with `NotSupportedError`, for filesystems
+   * that cannot make a name exclusive (GlusterFS distributed volumes).
+   *
+   * @default {false}
+   */
+  shared?: boolean | { exclusiveNames?: boolean };
+  /**
    * The clock, in milliseconds since the epoch: when claims start, and what
    * `recover()`, `clean()` and `stats()` measure ages against (tests can
    * move it).

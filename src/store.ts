@@ -7,6 +7,7 @@
  * @module
  */
 
+import { refuseChosenName } from "./_shared.ts";
 import type { Area } from "./areas.ts";
 import { InvalidAreaError } from "./errors.ts";
 import {
@@ -272,7 +273,9 @@ export class FileStore {
     options: MoveOptions = {},
   ): Promise<void> {
     const entry = checkMove(name, from, to);
-    await files.move(await this.#context(), entry, from, to, options);
+    const ctx = await this.#context();
+    if (!options.overwrite) refuseChosenName(ctx, `move '${entry}' to '${to}'`);
+    await files.move(ctx, entry, from, to, options);
   }
 
   /**
@@ -293,7 +296,9 @@ export class FileStore {
     options: MoveOptions = {},
   ): Promise<void> {
     const entry = checkMove(name, from, to);
-    await files.copy(await this.#context(), entry, from, to, options);
+    const ctx = await this.#context();
+    if (!options.overwrite) refuseChosenName(ctx, `copy '${entry}' to '${to}'`);
+    await files.copy(ctx, entry, from, to, options);
   }
 
   /**
@@ -394,6 +399,7 @@ export class FileStore {
       ? undefined
       : checkName(options.name);
     const ctx = await this.#context();
+    if (name !== undefined) refuseChosenName(ctx, `deliver '${name}'`);
     const due = checkDue(options, ctx.now);
     return await deliver(ctx, data, name, durability ?? ctx.durability, due);
   }
@@ -422,6 +428,8 @@ export class FileStore {
     const items = checkBatch(files);
     const durability = checkDurability(options.durability);
     const ctx = await this.#context();
+    const named = items.find((item) => item.name !== undefined);
+    if (named) refuseChosenName(ctx, `deliver '${named.name}'`);
     const due = checkDue(options, ctx.now);
     return await deliverMany(
       ctx,

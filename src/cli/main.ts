@@ -138,6 +138,7 @@ async function run(command: Command, io: CliIo, out: Output): Promise<number> {
   const store = new FileStore(command.store, {
     ...(io.fs ? { fs: io.fs } : {}),
     ...(command.durability ? { durability: command.durability } : {}),
+    ...(command.shared ? { shared: command.shared } : {}),
   });
   const json = command.json;
   switch (command.command) {

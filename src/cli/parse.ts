@@ -18,6 +18,8 @@ export interface CommonOptions {
   json: boolean;
   /** Durability of changes, when given. */
   durability?: Durability;
+  /** The option `shared` of the store, when given. */
+  shared?: true | { exclusiveNames: false };
 }
 
 /** A parsed command line. */
@@ -207,6 +209,8 @@ export function parseCommand(
         store: { type: "string", short: "s" },
         json: { type: "boolean" },
         durability: { type: "string" },
+        shared: { type: "boolean" },
+        "no-exclusive-names": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
         overwrite: { type: "boolean" },
@@ -267,7 +271,15 @@ export function parseCommand(
 
   for (const token of tokens) {
     if (token.kind !== "option") continue;
-    const global = ["store", "json", "durability", "help", "version"];
+    const global = [
+      "store",
+      "json",
+      "durability",
+      "shared",
+      "no-exclusive-names",
+      "help",
+      "version",
+    ];
     if (!global.includes(token.name) && !spec.options.includes(token.name)) {
       throw new UsageError(
         `The command '${name}' has no option '${token.rawName}'`,
@@ -296,6 +308,9 @@ export function parseCommand(
     }
     common.durability = d;
   }
+  if (values["no-exclusive-names"]) {
+    common.shared = { exclusiveNames: false };
+  } else if (values.shared) common.shared = true;
   const expect = (n: number): string[] => {
     if (rest.length !== n) {
       throw new UsageError(

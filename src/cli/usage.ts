@@ -152,6 +152,11 @@ const GLOBAL = [
   ["-s, --store DIR", "the store (default: $FILESTORE_DIR)"],
   ["--json", "print results, and errors, as JSON"],
   ["--durability MODE", "full (default), file or none"],
+  ["--shared", "the store is shared between hosts (README)"],
+  [
+    "--no-exclusive-names",
+    "shared, and names cannot be chosen (GlusterFS distributed volumes)",
+  ],
   ["-h, --help", "show help"],
   ["--version", "show the version"],
 ];
