@@ -34,7 +34,8 @@
 //                                  slow (lease 0.6 s, a 2 s handler), hang
 //                                  (a handler that never returns, timeout
 //                                  300 ms), outage (every handler fails until
-//                                  $OUTAGE_UNTIL, the default backoff in
+//                                  $OUTAGE_MS from the first handling, the
+//                                  default backoff in
 //                                  thousandths), house (housekeeping only);
 //                                  prints the result as JSON
 //   killat DIR OP N                set up for OP (deliver, release, fail, dead,
@@ -207,7 +208,11 @@ if (mode === "prepare") {
   });
   const log = (body: string, attempts: number) =>
     appendFileSync(out!, `${body} ${attempts} ${Date.now()}\n`);
+  // The outage starts with the first handling, however long this process
+  // took to start.
+  let outageUntil = 0;
   const result = await timed.consume(async (claim) => {
+    outageUntil ||= Date.now() + Number(process.env.OUTAGE_MS);
     const body = await claim.text();
     log(body, claim.attempts);
     if (kind === "flaky" && body === "bad" && claim.attempts < 3) {
@@ -215,7 +220,7 @@ if (mode === "prepare") {
     }
     if (kind === "slow") await new Promise((r) => setTimeout(r, 2000));
     if (kind === "hang") await new Promise(() => {});
-    if (kind === "outage" && Date.now() < Number(process.env.OUTAGE_UNTIL)) {
+    if (kind === "outage" && Date.now() < outageUntil) {
       throw new Error("downstream is down");
     }
   }, {

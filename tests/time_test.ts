@@ -198,7 +198,7 @@ describe("time in the queue, with real processes", () => {
       const consumer = start(
         "_worker",
         ["timed", root, `${dir}/out`, "outage"],
-        { OUTAGE_UNTIL: String(Date.now() + 300) },
+        { OUTAGE_MS: "300" },
       );
       await until(
         async () => {
