@@ -7,6 +7,8 @@
 #   cluster.sh up STATE         start the servers and the hosts
 #   cluster.sh down STATE       stop everything STATE started (idempotent)
 #   cluster.sh run STATE HOST CMD...   run CMD on HOST (h1 or h2)
+#   cluster.sh kill STATE HOST  kill every process of HOST (its mounts too)
+#   cluster.sh host STATE HOST  start HOST again after a kill
 #
 # The servers run in a network namespace of their own (fsc-srv), reached at
 # 10.77.0.1 only through veth pairs from the hosts' namespaces: no traffic
@@ -17,8 +19,8 @@
 #   STATE/mnt/rep    GlusterFS, replicate 1x3, performance.stat-prefetch
 #                    off, mounted with --entry-timeout=0
 #                    --attribute-timeout=0 (the options this project proves)
-#   STATE/mnt/cache  GlusterFS, replicate 1x3, every option at its default
-#                    (the client's caches on)
+#   STATE/mnt/cache  GlusterFS, distribute 3x1, every option at its default
+#                    (the client's caches on: stale names look alive)
 #   STATE/mnt/dist   GlusterFS, distribute 3x1 (explicit names not exclusive)
 #   STATE/mnt/mfs    MooseFS 3, two chunk servers, goal 2, default options
 set -euo pipefail
@@ -113,6 +115,30 @@ EOF
 
 }
 
+# A host: pid 1 of its namespaces is a shell that mounts every volume, then
+# reaps; killing it ends every process of the host, its mounts with them.
+start_host() {
+  local h=$1 m
+  rm -f "$STATE/run/$h.mounted"
+  local script="hostname $h
+glusterfs --volfile-server=$SRV --volfile-id=fsrep --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-rep.log $STATE/mnt/rep
+glusterfs --volfile-server=$SRV --volfile-id=fsdef -l $STATE/logs/$h-cache.log $STATE/mnt/cache
+glusterfs --volfile-server=$SRV --volfile-id=fsdist --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-dist.log $STATE/mnt/dist
+mfsmount $STATE/mnt/mfs -H $SRV -o mfsioretries=5 >/dev/null 2>&1
+touch $STATE/run/$h.mounted
+$REAPER"
+  ip netns exec "fsc-$h" unshare --uts --pid --mount --fork --mount-proc \
+    --propagation private bash -c "$script" </dev/null >>"$STATE/logs/$h.out" 2>&1 &
+  local outer=$!
+  wait_for 10 "host $h to start" pgrep -P "$outer"
+  pgrep -P "$outer" >"$STATE/$h.pid"
+  wait_for 30 "host $h to mount" test -e "$STATE/run/$h.mounted"
+  for m in rep cache dist mfs; do
+    wait_for 30 "$m on $h" nsenter -t "$(host_pid "$h")" --mount \
+      mountpoint -q "$STATE/mnt/$m"
+  done
+}
+
 up() {
   mkdir -p "$STATE"
   down_quiet
@@ -154,7 +180,7 @@ $REAPER"
     "$SRV:$STATE/bricks/r1" "$SRV:$STATE/bricks/r2" "$SRV:$STATE/bricks/r3" force >&2
   gluster_ volume set fsrep performance.stat-prefetch off >&2
   gluster_ volume start fsrep >&2
-  gluster_ volume create fsdef replica 3 \
+  gluster_ volume create fsdef \
     "$SRV:$STATE/bricks/c1" "$SRV:$STATE/bricks/c2" "$SRV:$STATE/bricks/c3" force >&2
   gluster_ volume start fsdef >&2
   gluster_ volume create fsdist \
@@ -162,29 +188,8 @@ $REAPER"
   gluster_ volume set fsdist performance.stat-prefetch off >&2
   gluster_ volume start fsdist >&2
 
-  # The hosts: pid 1 of each is a shell that mounts, then sleeps.
-  for h in "${HOSTS[@]}"; do
-    mkdir -p "$STATE/mnt/rep" "$STATE/mnt/cache" "$STATE/mnt/dist" "$STATE/mnt/mfs"
-    local script="hostname $h
-glusterfs --volfile-server=$SRV --volfile-id=fsrep --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-rep.log $STATE/mnt/rep
-glusterfs --volfile-server=$SRV --volfile-id=fsdef -l $STATE/logs/$h-cache.log $STATE/mnt/cache
-glusterfs --volfile-server=$SRV --volfile-id=fsdist --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-dist.log $STATE/mnt/dist
-mfsmount $STATE/mnt/mfs -H $SRV -o mfsioretries=5 >/dev/null 2>&1
-touch $STATE/run/$h.mounted
-$REAPER"
-    ip netns exec "fsc-$h" unshare --uts --pid --mount --fork --mount-proc \
-      --propagation private sh -c "$script" </dev/null >"$STATE/logs/$h.out" 2>&1 &
-    local outer=$!
-    wait_for 10 "host $h to start" pgrep -P "$outer"
-    pgrep -P "$outer" >"$STATE/$h.pid"
-  done
-  for h in "${HOSTS[@]}"; do
-    wait_for 30 "host $h to mount" test -e "$STATE/run/$h.mounted"
-    for m in rep cache dist mfs; do
-      wait_for 30 "$m on $h" nsenter -t "$(host_pid "$h")" --mount \
-        mountpoint -q "$STATE/mnt/$m"
-    done
-  done
+  mkdir -p "$STATE/mnt/rep" "$STATE/mnt/cache" "$STATE/mnt/dist" "$STATE/mnt/mfs"
+  for h in "${HOSTS[@]}"; do start_host "$h"; done
   # Replicas for MooseFS files: goal 2.
   nsenter -t "$(host_pid h1)" --net --mount mfssetgoal -r 2 "$STATE/mnt/mfs" >/dev/null
   echo "cluster: up in $STATE (hosts ${HOSTS[*]})" >&2
@@ -238,13 +243,21 @@ down)
   STATE=${2:?state directory}
   down_quiet
   ;;
+host)
+  STATE=${2:?state directory}
+  start_host "${3:?host}"
+  ;;
+kill)
+  STATE=${2:?state directory}
+  kill -9 "$(host_pid "${3:?host}")"
+  ;;
 run)
   STATE=${2:?state directory}
   shift 2
   run "$@"
   ;;
 *)
-  sed -n '2,22p' "$0" >&2
+  sed -n '2,26p' "$0" >&2
   exit 64
   ;;
 esac
