@@ -21,7 +21,8 @@
 #                    --attribute-timeout=0 (the options this project proves)
 #   STATE/mnt/cache  GlusterFS, distribute 3x1, every option at its default
 #                    (the client's caches on: stale names look alive)
-#   STATE/mnt/dist   GlusterFS, distribute 3x1 (explicit names not exclusive)
+#   STATE/mnt/dist   GlusterFS, distributed-replicated 2x3, the options of
+#                    rep (names chosen by the caller are not exclusive)
 #   STATE/mnt/mfs    MooseFS 3, two chunk servers, goal 2, default options
 set -euo pipefail
 
@@ -183,8 +184,9 @@ $REAPER"
   gluster_ volume create fsdef \
     "$SRV:$STATE/bricks/c1" "$SRV:$STATE/bricks/c2" "$SRV:$STATE/bricks/c3" force >&2
   gluster_ volume start fsdef >&2
-  gluster_ volume create fsdist \
-    "$SRV:$STATE/bricks/d1" "$SRV:$STATE/bricks/d2" "$SRV:$STATE/bricks/d3" force >&2
+  gluster_ volume create fsdist replica 3 \
+    "$SRV:$STATE/bricks/d1" "$SRV:$STATE/bricks/d2" "$SRV:$STATE/bricks/d3" \
+    "$SRV:$STATE/bricks/d4" "$SRV:$STATE/bricks/d5" "$SRV:$STATE/bricks/d6" force >&2
   gluster_ volume set fsdist performance.stat-prefetch off >&2
   gluster_ volume start fsdist >&2
 
