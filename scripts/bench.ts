@@ -15,6 +15,7 @@
 // fsync, so they are compared only under none.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { countSyscalls, syscallRuntimes, syscallTable } from "./syscalls.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -655,6 +656,14 @@ const table = [
   ...rows.map(line),
 ].join("\n");
 console.log(table);
+// The system calls of the hot paths, each beyond C's named with its reason.
+const counted = await countSyscalls(await syscallRuntimes(), base);
+const syscalls = counted
+  ? syscallTable(counted)
+  : "no strace: the system calls were not counted";
+console.log(
+  `\nSystem calls per file (strace -f -y, 2,000 files):\n${syscalls}`,
+);
 if (missed.length) {
   console.error(`bench: ${missed.length} targets not met:`);
   for (const m of missed) console.error(`  ${m}`);
@@ -695,6 +704,14 @@ if (values.markdown) {
     } of ${SIZE} bytes in ${base} (CPU-bound scenarios), ${disk} (fsync scenarios); durability ${DURABILITY}`,
     "",
     table,
+    "",
+    "System calls per file, counted with `strace -f -y` on 2,000 files (only",
+    "calls on the store's paths and descriptors): each one beyond the bare C",
+    "loop's is named with its reason.",
+    "",
+    "```",
+    syscalls,
+    "```",
     "",
     missed.length
       ? `Targets not met in this run:\n\n${

@@ -179,7 +179,10 @@ console.log(`build_npm: wrote ${npm} (${pkg.name}@${pkg.version})`);
 const tests = `${root}/build/node-test`;
 await reset(tests);
 await Deno.writeTextFile(`${tests}/package.json`, '{ "type": "module" }\n');
-const testFiles: string[] = [`${root}/scripts/_bench_worker.ts`];
+const testFiles: string[] = [
+  `${root}/scripts/_bench_worker.ts`,
+  `${root}/scripts/_syscall_worker.ts`,
+];
 for await (const path of walk(`${root}/tests`)) {
   if (path.endsWith(".ts")) testFiles.push(path);
 }
