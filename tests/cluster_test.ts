@@ -257,30 +257,54 @@ describe("one store, two hosts, real distributed filesystems", {
     );
   }
 
+  /**
+   * One file held by a `long` handler of `handlerMs` on h1 (lease 3 s,
+   * renewed every second), while h2 runs `recover()` for `houseMs` (under
+   * `env`); what h2 took, and the owner, once it ended.
+   */
+  async function heldAgainst(
+    mount: Mount,
+    handlerMs: number,
+    houseMs: number,
+    env: Record<string, string> = {},
+  ): Promise<
+    {
+      house: { took: string[]; now: number };
+      ended: number;
+      owner: Child;
+      out: string;
+    }
+  > {
+    const { dir, out } = await store(mount);
+    await run("h1", "deno", ["produce", dir, "1", "long"]);
+    const lease = "3000";
+    const owner = on("h1", "deno", [
+      "long",
+      dir,
+      `${out}/h1-deno`,
+      lease,
+      String(handlerMs),
+    ]);
+    await until(
+      async () => (await one("h2", ["fs", "list", `${dir}/cur`])) !== "",
+      20_000,
+      "the claim",
+    );
+    const house = JSON.parse(
+      (await run("h2", "node", ["house", dir, lease, String(houseMs)], env))
+        .at(-1)!,
+    );
+    const ended = Date.now();
+    owner.stdin!.end();
+    await exited(owner);
+    return { house, ended, owner, out };
+  }
+
   for (const mount of ["rep", "mfs"] as const) {
     caseTest(
       `${mount}: a handler that runs three leases keeps its claim against the other host's housekeeping`,
       async () => {
-        const { dir, out } = await store(mount);
-        await run("h1", "deno", ["produce", dir, "1", "long"]);
-        const lease = "3000";
-        const owner = on("h1", "deno", [
-          "long",
-          dir,
-          `${out}/h1-deno`,
-          lease,
-          "15000",
-        ]);
-        await until(
-          async () => (await one("h2", ["fs", "list", `${dir}/cur`])) !== "",
-          20_000,
-          "the claim",
-        );
-        const house = JSON.parse(
-          (await run("h2", "node", ["house", dir, lease, "11000"])).at(-1)!,
-        );
-        owner.stdin!.end();
-        await exited(owner);
+        const { house, owner, out } = await heldAgainst(mount, 10_000, 11_000);
         assert.deepEqual(house.took, []);
         assert.equal(result(owner).handled, 1, owner.errors());
         assert.equal(result(owner).lost, 0);
@@ -315,35 +339,15 @@ describe("one store, two hosts, real distributed filesystems", {
     "rep: clocks within a third of the lease break nothing; a clock ahead by more than two thirds takes live claims, and the owner learns it",
     async () => {
       for (const [skew, takes] of [["+1s", false], ["+6s", true]] as const) {
-        const { dir, out } = await store("rep");
-        await run("h1", "deno", ["produce", dir, "1", "skew"]);
-        const lease = "3000"; // renewed every second
-        const owner = on("h1", "deno", [
-          "long",
-          dir,
-          `${out}/h1-deno`,
-          lease,
-          "6000",
-        ]);
-        await until(
-          async () => (await one("h2", ["fs", "list", `${dir}/cur`])) !== "",
-          20_000,
-          "the claim",
-        );
-        const house = JSON.parse(
-          (await run("h2", "deno", ["house", dir, lease, "5000"], {
-            LD_PRELOAD: FAKETIME,
-            FAKETIME: skew,
-            FAKETIME_DONT_FAKE_MONOTONIC: "1",
-          })).at(-1)!,
-        );
+        const { house, ended, owner } = await heldAgainst("rep", 6000, 5000, {
+          LD_PRELOAD: FAKETIME,
+          FAKETIME: skew,
+          FAKETIME_DONT_FAKE_MONOTONIC: "1",
+        });
         assert.ok(
-          Math.abs(house.now - Date.now() - Number.parseInt(skew) * 1000) <
-            1500,
+          Math.abs(house.now - ended - Number.parseInt(skew) * 1000) < 1500,
           "the clock was skewed",
         );
-        owner.stdin!.end();
-        await exited(owner);
         if (takes) {
           assert.equal(house.took.length, 1, `skew ${skew}`);
           assert.equal(result(owner).lost, 1, owner.errors());
