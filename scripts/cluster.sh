@@ -40,11 +40,12 @@ why_not() {
     echo "unshare cannot make network, UTS, pid and mount namespaces here"
     return
   fi
-  if ! ip netns add fsc-probe 2>/dev/null; then
+  # (ip comes with the packages where it is missing)
+  if command -v ip >/dev/null && ! ip netns add fsc-probe 2>/dev/null; then
     echo "ip netns add fails here"
     return
   fi
-  ip netns del fsc-probe
+  ip netns del fsc-probe 2>/dev/null || true
 }
 
 missing() {
