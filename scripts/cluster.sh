@@ -121,24 +121,37 @@ EOF
 # reaps; killing it ends every process of the host, its mounts with them.
 start_host() {
   local h=$1 m
-  rm -f "$STATE/run/$h.mounted"
-  local script="hostname $h
-glusterfs --volfile-server=$SRV --volfile-id=fsrep --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-rep.log $STATE/mnt/rep
-glusterfs --volfile-server=$SRV --volfile-id=fsdef -l $STATE/logs/$h-cache.log $STATE/mnt/cache
-glusterfs --volfile-server=$SRV --volfile-id=fsdist --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 -l $STATE/logs/$h-dist.log $STATE/mnt/dist
-mfsmount $STATE/mnt/mfs -H $SRV -o mfsioretries=5 >/dev/null 2>&1
-touch $STATE/run/$h.mounted
-$REAPER"
   ip netns exec "fsc-$h" unshare --uts --pid --mount --fork --mount-proc \
-    --propagation private bash -c "$script" </dev/null >>"$STATE/logs/$h.out" 2>&1 &
+    --propagation private bash -c "hostname $h; $REAPER" \
+    </dev/null >>"$STATE/logs/$h.out" 2>&1 &
   local outer=$!
   wait_for 10 "host $h to start" pgrep -P "$outer"
   pgrep -P "$outer" >"$STATE/$h.pid"
-  wait_for 30 "host $h to mount" test -e "$STATE/run/$h.mounted"
+  # The mounts, from outside, each tried again until it is there: a client
+  # can start before glusterd serves the volume it asks for.
   for m in rep cache dist mfs; do
-    wait_for 30 "$m on $h" nsenter -t "$(host_pid "$h")" --mount \
-      mountpoint -q "$STATE/mnt/$m"
+    wait_for 60 "$m on $h" mount_one "$h" "$m"
   done
+}
+
+# Mounts volume $2 on host $1 unless it is mounted; true once it is.
+mount_one() {
+  local h=$1 m=$2 at="$STATE/mnt/$2"
+  local -a in=(nsenter -t "$(host_pid "$h")" --net --uts --pid --mount --)
+  "${in[@]}" mountpoint -q "$at" && return 0
+  case $m in
+  rep) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsrep \
+    --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 \
+    -l "$STATE/logs/$h-rep.log" "$at" ;;
+  cache) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsdef \
+    -l "$STATE/logs/$h-cache.log" "$at" ;;
+  dist) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsdist \
+    --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 \
+    -l "$STATE/logs/$h-dist.log" "$at" ;;
+  mfs) "${in[@]}" mfsmount "$at" -H $SRV -o mfsioretries=5 >/dev/null 2>&1 ;;
+  esac
+  sleep 0.5
+  "${in[@]}" mountpoint -q "$at"
 }
 
 up() {

@@ -53,7 +53,13 @@ const started = Date.now();
 let code = 1;
 try {
   if ((await sh("up", state)).code !== 0) {
-    console.error("test:cluster: the cluster did not come up");
+    console.error("test:cluster: the cluster did not come up; its logs:");
+    const logs = await Array.fromAsync(Deno.readDir(`${state}/logs`))
+      .catch(() => []);
+    for (const e of logs) {
+      const text = await Deno.readTextFile(`${state}/logs/${e.name}`);
+      console.error(`--- ${e.name}\n${text.split("\n").slice(-15).join("\n")}`);
+    }
   } else {
     console.log(
       `test:cluster: up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
