@@ -117,8 +117,9 @@ EOF
 
 }
 
-# A host: pid 1 of its namespaces is a shell that mounts every volume, then
-# reaps; killing it ends every process of the host, its mounts with them.
+# A host: pid 1 of its namespaces is a shell that reaps; the volumes are
+# mounted into it from outside. Killing pid 1 ends every process of the host,
+# its mounts with them.
 start_host() {
   local h=$1 m
   ip netns exec "fsc-$h" unshare --uts --pid --mount --fork --mount-proc \
@@ -139,15 +140,15 @@ mount_one() {
   local h=$1 m=$2 at="$STATE/mnt/$2"
   local -a in=(nsenter -t "$(host_pid "$h")" --net --uts --pid --mount --)
   "${in[@]}" mountpoint -q "$at" && return 0
+  # Every GlusterFS mount but `cache` gets the options this project proves.
+  local -a exact=(--entry-timeout=0 --attribute-timeout=0 --negative-timeout=0)
   case $m in
-  rep) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsrep \
-    --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 \
-    -l "$STATE/logs/$h-rep.log" "$at" ;;
+  rep) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsrep "${exact[@]}" \
+    -l "$STATE/logs/$h-$m.log" "$at" ;;
+  dist) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsdist "${exact[@]}" \
+    -l "$STATE/logs/$h-$m.log" "$at" ;;
   cache) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsdef \
-    -l "$STATE/logs/$h-cache.log" "$at" ;;
-  dist) "${in[@]}" glusterfs --volfile-server=$SRV --volfile-id=fsdist \
-    --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0 \
-    -l "$STATE/logs/$h-dist.log" "$at" ;;
+    -l "$STATE/logs/$h-$m.log" "$at" ;;
   mfs) "${in[@]}" mfsmount "$at" -H $SRV -o mfsioretries=5 >/dev/null 2>&1 ;;
   esac
   sleep 0.5
