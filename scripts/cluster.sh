@@ -76,11 +76,10 @@ run() {
 }
 
 wait_for() { # seconds, description, command...
-  local n=$(($1 * 10)) what=$2
+  local until=$((SECONDS + $1)) what=$2
   shift 2
   until "$@" >/dev/null 2>&1; do
-    n=$((n - 1))
-    if [ "$n" -le 0 ]; then
+    if [ "$SECONDS" -ge "$until" ]; then
       echo "cluster: timed out waiting for $what" >&2
       return 1
     fi
@@ -135,11 +134,27 @@ start_host() {
   done
 }
 
+# true when volume $1 has $2 bricks online (a brick's node has a path)
+bricks_online() {
+  local n
+  n=$(gluster_ volume status "$1" --xml | awk '
+    /<path>\//                   { brick = 1 }
+    brick && /<status>1<\/status>/ { n++ }
+    /<\/node>/                    { brick = 0 }
+    END { print n + 0 }')
+  [ "$n" -ge "$2" ]
+}
+
 # Mounts volume $2 on host $1 unless it is mounted; true once it is.
 mount_one() {
   local h=$1 m=$2 at="$STATE/mnt/$2"
   local -a in=(nsenter -t "$(host_pid "$h")" --net --uts --pid --mount --)
   "${in[@]}" mountpoint -q "$at" && return 0
+  # A client that mounted but never reached its bricks leaves a mount
+  # that fails every call: it goes before the next try.
+  if "${in[@]}" grep -q " $at fuse" /proc/self/mounts; then
+    "${in[@]}" umount -l "$at" 2>/dev/null || true
+  fi
   # Every GlusterFS mount but `cache` gets the options this project proves.
   local -a exact=(--entry-timeout=0 --attribute-timeout=0 --negative-timeout=0)
   case $m in
@@ -160,7 +175,8 @@ up() {
   down_quiet
   mkdir -p "$STATE"
   mountpoint -q "$STATE" || mount -t tmpfs -o size=2g,mode=755 fsc-state "$STATE"
-  mkdir -p "$STATE"/{glusterd,bricks,logs,mfs/master,mfs/cs1,mfs/cs2,mfs/hdd1,mfs/hdd2,run}
+  mkdir -p /run/gluster /var/log/glusterfs
+  mkdir -p "$STATE"/{glusterd,bricks,logs/gluster,mfs/master,mfs/cs1,mfs/cs2,mfs/hdd1,mfs/hdd2,run}
   # The network: fsc-srv holds 10.77.0.1; each host a veth to it.
   ip netns add fsc-srv
   ip -n fsc-srv link set lo up
@@ -183,7 +199,15 @@ up() {
   sed -e "s|/var/lib/glusterd|$STATE/glusterd|" /etc/glusterfs/glusterd.vol \
     >"$STATE/glusterd.vol"
   mfs_config
-  local servers="glusterd -f $STATE/glusterd.vol -p $STATE/run/glusterd.pid -l $STATE/logs/glusterd.log
+  # glusterd keeps its bricks' pid files in /run/gluster and judges a brick
+  # running when the pid in its file is alive. Numbered afresh in a new pid
+  # namespace, the pids of the last run's bricks are often alive again, as
+  # other daemons: glusterd then starts no brick and the mounts never come
+  # up. So the servers get a /run/gluster of their own, and their logs go
+  # to STATE/logs.
+  local servers="mount -t tmpfs fsc-run /run/gluster
+mount --bind $STATE/logs/gluster /var/log/glusterfs
+glusterd -f $STATE/glusterd.vol -p $STATE/run/glusterd.pid -l $STATE/logs/glusterd.log
 mfsmaster -c $STATE/mfs/master.cfg start
 mfschunkserver -c $STATE/mfs/cs1.cfg start
 mfschunkserver -c $STATE/mfs/cs2.cfg start
@@ -204,6 +228,9 @@ $REAPER"
     "$SRV:$STATE/bricks/d4" "$SRV:$STATE/bricks/d5" "$SRV:$STATE/bricks/d6" force >&2
   gluster_ volume set fsdist performance.stat-prefetch off >&2
   gluster_ volume start fsdist >&2
+  wait_for 30 "the bricks of fsrep" bricks_online fsrep 3
+  wait_for 30 "the bricks of fsdef" bricks_online fsdef 3
+  wait_for 30 "the bricks of fsdist" bricks_online fsdist 6
 
   mkdir -p "$STATE/mnt/rep" "$STATE/mnt/cache" "$STATE/mnt/dist" "$STATE/mnt/mfs"
   for h in "${HOSTS[@]}"; do start_host "$h"; done

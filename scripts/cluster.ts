@@ -39,6 +39,21 @@ if ((await sh("install")).code !== 0) {
   Deno.exit(1);
 }
 
+/** The files under `dir`, as paths relative to it; none if it is gone. */
+async function logFiles(dir: string, under = ""): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${dir}/${under}`)) {
+      if (e.isDirectory) {
+        names.push(...await logFiles(dir, `${under}${e.name}/`));
+      } else if (e.isFile) names.push(`${under}${e.name}`);
+    }
+  } catch {
+    // the cluster's state went with a failed setup
+  }
+  return names;
+}
+
 let down: Promise<unknown> | undefined;
 const teardown = () =>
   down ??= values.keep ? Promise.resolve() : sh("down", state);
@@ -54,11 +69,9 @@ let code = 1;
 try {
   if ((await sh("up", state)).code !== 0) {
     console.error("test:cluster: the cluster did not come up; its logs:");
-    const logs = await Array.fromAsync(Deno.readDir(`${state}/logs`))
-      .catch(() => []);
-    for (const e of logs) {
-      const text = await Deno.readTextFile(`${state}/logs/${e.name}`);
-      console.error(`--- ${e.name}\n${text.split("\n").slice(-15).join("\n")}`);
+    for (const name of await logFiles(`${state}/logs`)) {
+      const text = await Deno.readTextFile(`${state}/logs/${name}`);
+      console.error(`--- ${name}\n${text.split("\n").slice(-15).join("\n")}`);
     }
   } else {
     console.log(
