@@ -31,11 +31,11 @@ const WHY: Record<Phase, Record<string, string>> = {
   },
   claim: {
     "deno:statx":
-      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); 2: lstat before the open, as Deno has no O_NOFOLLOW; 3: fstat after it (the same file, its size); 4: Deno.removeSync's own lstat before its unlink",
+      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); its size lets the read skip the backend's lstat and fstat (readFile's trustedSize); 2: Deno.removeSync's own lstat before its unlink (Deno has no call that unlinks without it)",
     "deno+node:fs:statx":
-      "1: lstat after the claim's rename (hostile input, as above); 2: fstat of the opened file (the file looked at, its size); 3: Deno's node:fs layer's own stat",
+      "1: lstat after the claim's rename (hostile input, as above); 2: the lstat that Deno's node:fs unlinkSync makes before its unlink",
     statx:
-      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); 2: fstat of the file opened with O_NOFOLLOW (a regular file, its size)",
+      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); its size lets the read skip the fstat (readFile's trustedSize; O_NOFOLLOW and O_NONBLOCK stay)",
     newfstatat: "as statx, on systems without it",
     fstat: "as statx, on systems without it",
     getdents64: "the listing of `new`, shared by many claims",

@@ -10,6 +10,7 @@ import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
 import { ClaimLostError, InvalidNameError, NotFoundError } from "./errors.ts";
+import type { FileInfo } from "./file_system.ts";
 
 /** Lists `new` in claim order, for the candidate cache. */
 export async function listCandidates(ctx: Context): Promise<string[]> {
@@ -67,22 +68,36 @@ export async function claimNext(
     // a FIFO or a device in its place before the rename: such an entry is
     // never handed out. It goes aside to `dead`, where stats() counts it
     // among the ignored, and the next candidate is taken.
-    if (!(await isRegular(ctx, claimed))) {
+    const looked = await lookAt(ctx, claimed);
+    if (looked && !looked.isFile) {
       await setAside(ctx, claimed, info.name, info.attempts);
       continue;
     }
-    return newClaim(ctx, claimed, info.name, info.attempts, maxAttempts);
+    // The look's size lets the claim's read skip the backend's own checks
+    // (FileSystem.readFile's trustedSize): only this claimer made the name.
+    return newClaim(
+      ctx,
+      claimed,
+      info.name,
+      info.attempts,
+      maxAttempts,
+      looked?.size,
+    );
   }
 }
 
-// Where the look itself fails, the claim is handed out all the same: its
-// reads refuse anything but a regular file (FileSystem.readFile), and a
-// claim thrown away here would wait for its age.
-async function isRegular(ctx: Context, entry: string): Promise<boolean> {
+// Where the look itself fails (undefined), the claim is handed out all the
+// same: its reads, without a trusted size, refuse anything but a regular
+// file (FileSystem.readFile), and a claim thrown away here would wait for
+// its age.
+async function lookAt(
+  ctx: Context,
+  entry: string,
+): Promise<FileInfo | undefined> {
   try {
-    return (await ctx.fs.lstat(entryPath(ctx, "cur", entry))).isFile;
+    return await ctx.fs.lstat(entryPath(ctx, "cur", entry));
   } catch {
-    return true;
+    return undefined;
   }
 }
 
@@ -124,8 +139,9 @@ export async function claimedEntry(
   info: EntryInfo,
   maxAttempts: number,
 ): Promise<Claim> {
+  let looked: FileInfo;
   try {
-    await ctx.fs.lstat(entryPath(ctx, "cur", entry));
+    looked = await ctx.fs.lstat(entryPath(ctx, "cur", entry));
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new ClaimLostError(
@@ -135,5 +151,12 @@ export async function claimedEntry(
     }
     rethrow(err, `Cannot find claim '${entry}'`, `cur/${entry}`);
   }
-  return newClaim(ctx, entry, info.name, info.attempts, maxAttempts);
+  return newClaim(
+    ctx,
+    entry,
+    info.name,
+    info.attempts,
+    maxAttempts,
+    looked.isFile ? looked.size : undefined,
+  );
 }

@@ -70,6 +70,7 @@ let make: (
   name: string,
   attempts: number,
   maxAttempts: number,
+  size: number | undefined,
 ) => Claim;
 
 /**
@@ -104,6 +105,8 @@ export class Claim {
   #entry = "";
   #path: string | undefined;
   #maxAttempts = 0;
+  // The size the claimer's lstat saw, if it saw a regular file.
+  #size: number | undefined;
   #state: State = "held";
   #abort: AbortController | undefined;
 
@@ -113,13 +116,14 @@ export class Claim {
   static {
     abort = (claim, reason) =>
       (claim.#abort ??= new AbortController()).abort(reason);
-    make = (ctx, entry, name, attempts, max) => {
+    make = (ctx, entry, name, attempts, max, size) => {
       const claim = new Claim();
       claim.#ctx = ctx;
       claim.#entry = entry;
       claim.#name = name;
       claim.#attempts = attempts;
       claim.#maxAttempts = max;
+      claim.#size = size;
       return claim;
     };
   }
@@ -170,7 +174,11 @@ export class Claim {
    */
   async read(): Promise<Uint8Array> {
     try {
-      return await this.#ctx.fs.readFile(this.path);
+      const size = this.#size;
+      return await this.#ctx.fs.readFile(
+        this.path,
+        size === undefined ? undefined : { trustedSize: size },
+      );
     } catch (err) {
       lost(err, "read", this.name, this.#entry);
     }
@@ -326,8 +334,9 @@ export function newClaim(
   name: string,
   attempts: number,
   maxAttempts: number,
+  size?: number,
 ): Claim {
-  return make(ctx, entry, name, attempts, maxAttempts);
+  return make(ctx, entry, name, attempts, maxAttempts, size);
 }
 
 /** Aborts a claim's `signal` (from the consume loop). */

@@ -104,6 +104,31 @@ export interface DirEntry {
 }
 
 /**
+ * What the caller of {@linkcode FileSystem.readFile} already knows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { memoryFileSystem } from "@filestore/filestore/memory";
+ * const fs = memoryFileSystem();
+ * fs.writeNewFile("/f", new Uint8Array(3));
+ * const { size } = fs.lstat("/f");
+ * assert.equal(fs.readFile("/f", { trustedSize: size }).length, 3);
+ * ```
+ */
+export interface ReadFileOptions {
+  /**
+   * The caller's own `lstat` of `path` found a regular file of this size,
+   * and the path is in a directory that only trusted processes write (the
+   * store passes it for a claim in `cur`, whose name only it made). A
+   * backend may then skip the checks it makes itself (an `lstat` or an
+   * `fstat`) and size its buffer by it, reading on to the end if the file
+   * grew. It keeps the checks that cost no call, like `O_NOFOLLOW`.
+   */
+  readonly trustedSize?: number;
+}
+
+/**
  * How {@linkcode FileSystem.open} opens a file.
  *
  * @example
@@ -319,9 +344,13 @@ export interface FileSystem {
    * `NotFoundError` if it is missing. Takes about the file's size in memory.
    *
    * @param path Absolute path.
+   * @param options What the caller already knows of the file.
    * @returns The content.
    */
-  readFile(path: string): MaybePromise<Uint8Array>;
+  readFile(
+    path: string,
+    options?: ReadFileOptions,
+  ): MaybePromise<Uint8Array>;
   /**
    * Renames atomically. Replaces an existing file at `to` (POSIX `rename`).
    * Throws `NotFoundError` if `from` or the parent of `to` is missing.

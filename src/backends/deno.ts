@@ -42,6 +42,7 @@ import type {
   FileSystem,
   FileSystemCapabilities,
   OpenOptions,
+  ReadFileOptions,
 } from "../file_system.ts";
 
 /** Options of {@linkcode denoFileSystem}. */
@@ -238,8 +239,16 @@ class DenoFileSystem implements FileSystem {
 
   // lstat, open, fstat, read, close (see openRegular), into memory of the
   // file's size.
-  readFile(path: string): Uint8Array {
-    const [file, size] = openRegular(path, { read: true });
+  // With a trusted size: open, read, close. The caller's lstat did what
+  // the lstat and the fstat of openRegular do.
+  readFile(path: string, options?: ReadFileOptions): Uint8Array {
+    const trusted = options?.trustedSize;
+    const [file, size] = trusted === undefined
+      ? openRegular(path, { read: true })
+      : [
+        call("open", path, () => Deno.openSync(path, { read: true })),
+        trusted,
+      ];
     try {
       return readAll(
         size,
@@ -295,7 +304,13 @@ class DenoFileSystem implements FileSystem {
     const entries = call("scandir", path, () => Deno.readDirSync(path));
     const iterator = entries[Symbol.iterator]();
     while (true) {
-      const next = call("scandir", path, () => iterator.next());
+      // (no closure per entry: this loop is every large listing's)
+      let next: IteratorResult<Deno.DirEntry>;
+      try {
+        next = iterator.next();
+      } catch (err) {
+        throw fromNativeError(err, "scandir", path);
+      }
       if (next.done) return;
       yield next.value;
     }

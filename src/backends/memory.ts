@@ -35,6 +35,7 @@ import type {
   FileSystem,
   FileSystemCapabilities,
   OpenOptions,
+  ReadFileOptions,
 } from "../file_system.ts";
 
 /**
@@ -388,7 +389,7 @@ export class MemoryFileSystem implements FileSystem {
     handle.close();
   }
 
-  readFile(path: string): Uint8Array {
+  readFile(path: string, _options?: ReadFileOptions): Uint8Array {
     // Never through a final link: O_NOFOLLOW.
     const node = this.#lookup(path, "open", true);
     if (node instanceof MemSymlink) throw this.#error("ELOOP", "open", path);

@@ -41,6 +41,7 @@ import type {
   FileSystem,
   FileSystemCapabilities,
   OpenOptions,
+  ReadFileOptions,
 } from "../file_system.ts";
 
 /** Options of {@linkcode nodeFileSystem}. */
@@ -214,9 +215,21 @@ class NodeFileSystem implements FileSystem {
 
   // open, fstat, read, close: the fstat refuses what is not a regular file
   // and sizes the buffer, so the file is read in one call into memory of its
-  // size (a short read of a regular file is its end).
-  readFile(path: string): Uint8Array {
-    const [fd, size] = openRegular(path, C.O_RDONLY, undefined);
+  // size (a short read of a regular file is its end). With a trusted size,
+  // open, read, close: the caller's lstat did what the fstat does, and
+  // O_NOFOLLOW and O_NONBLOCK, which cost no call, stay.
+  readFile(path: string, options?: ReadFileOptions): Uint8Array {
+    const trusted = options?.trustedSize;
+    const [fd, size] = trusted === undefined
+      ? openRegular(path, C.O_RDONLY, undefined)
+      : [
+        call(
+          "open",
+          path,
+          () => fs.openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK),
+        ),
+        trusted,
+      ];
     try {
       return readAll(
         size,
@@ -321,7 +334,13 @@ class NodeFileSystem implements FileSystem {
     );
     try {
       while (true) {
-        const d = call("scandir", path, () => dir.readSync());
+        // (no closure per entry: this loop is every large listing's)
+        let d: fs.Dirent | null;
+        try {
+          d = dir.readSync();
+        } catch (err) {
+          throw fromNativeError(err, "scandir", path);
+        }
         if (d === null) return;
         yield this.#entry(path, d);
       }

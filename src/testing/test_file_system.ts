@@ -94,6 +94,26 @@ export function testFileSystem(
       assert.equal(first[0], (0 * 7 + 1) % 256);
     });
 
+    it("readFile() with a trusted size returns the whole file, whatever its size became", async ({ fs, dir }) => {
+      for (const size of [0, 1, 65_536, 200_003]) {
+        const data = new Uint8Array(size).map((_, i) => (i * 5 + size) % 256);
+        await fs.writeNewFile(`${dir}/t${size}`, data);
+        // the size looked at, one that was smaller (the file grew since)
+        // and one that was larger (it shrank)
+        for (const trustedSize of [size, Math.floor(size / 3), size + 100]) {
+          assert.deepEqual(
+            await fs.readFile(`${dir}/t${size}`, { trustedSize }),
+            data,
+            `${size} read as ${trustedSize}`,
+          );
+        }
+      }
+      await assert.rejects(
+        async () => await fs.readFile(`${dir}/missing`, { trustedSize: 1 }),
+        NotFoundError,
+      );
+    });
+
     it("writeNewFile() refuses an existing file and leaves it", async ({ fs, dir }) => {
       await fs.writeNewFile(`${dir}/a`, bytes("first"));
       await assert.rejects(
