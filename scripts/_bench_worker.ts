@@ -12,9 +12,14 @@ import { nodeFileSystem } from "../src/backends/node.ts";
 import { Heartbeat } from "../src/_heartbeat.ts";
 
 type Bare = {
-  /** A read as the library makes it: regular files only, never a link. */
-  readChecked(path: string): Uint8Array;
-  isFile(path: string): boolean;
+  /**
+   * A claim's read as the library makes it, after its lstat found a regular
+   * file of `size` bytes (readFile's trustedSize): open (never through a
+   * link where the runtime can say so), read, close.
+   */
+  readChecked(path: string, size: number): Uint8Array;
+  /** lstat: the size of a regular file, else -1. */
+  regularSize(path: string): number;
   writeNew(path: string, data: Uint8Array): void;
   writeSynced(path: string, data: Uint8Array): void;
   syncDir(path: string): void;
@@ -31,20 +36,19 @@ const D = (globalThis as { Deno?: typeof Deno }).Deno;
 
 const bare: Bare = D
   ? {
-    // Deno has no O_NOFOLLOW: lstat, open, fstat (same device and inode).
-    readChecked: (p) => {
-      const before = D.lstatSync(p);
+    readChecked: (p, size) => {
       const f = D.openSync(p, { read: true });
       try {
-        const after = f.statSync();
-        if (!before.isFile || after.ino !== before.ino) throw new Error(p);
-        const buffer = new Uint8Array(after.size + 1);
+        const buffer = new Uint8Array(size + 1);
         return buffer.subarray(0, f.readSync(buffer) ?? 0);
       } finally {
         f.close();
       }
     },
-    isFile: (p) => D.lstatSync(p).isFile,
+    regularSize: (p) => {
+      const s = D.lstatSync(p);
+      return s.isFile ? s.size : -1;
+    },
     writeNew: (p, d) => D.writeFileSync(p, d, { createNew: true }),
     writeSynced: (p, d) => {
       const f = D.openSync(p, { write: true, createNew: true });
@@ -76,20 +80,20 @@ const bare: Bare = D
     },
   }
   : {
-    // O_NOFOLLOW | O_NONBLOCK, fstat: regular files only.
-    readChecked: (p) => {
+    readChecked: (p, size) => {
       const C = nodeFs.constants;
       const fd = nodeFs.openSync(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
       try {
-        const st = nodeFs.fstatSync(fd);
-        if (!st.isFile()) throw new Error(p);
-        const buffer = new Uint8Array(st.size + 1);
+        const buffer = new Uint8Array(size + 1);
         return buffer.subarray(0, nodeFs.readSync(fd, buffer));
       } finally {
         nodeFs.closeSync(fd);
       }
     },
-    isFile: (p) => nodeFs.lstatSync(p).isFile(),
+    regularSize: (p) => {
+      const s = nodeFs.lstatSync(p);
+      return s.isFile() ? s.size : -1;
+    },
     writeNew: (p, d) => nodeFs.writeFileSync(p, d, { flag: "wx" }),
     writeSynced: (p, d) => {
       const fd = nodeFs.openSync(p, "wx");
@@ -263,8 +267,9 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       ));
       // The same bare loop with the library's checks against hostile
-      // producers: an lstat after the claim's rename, and a read that opens
-      // only a regular file, never through a link.
+      // producers: an lstat after the claim's rename, whose size the read
+      // then trusts (open, never through a link where the runtime can say
+      // so, read, close).
       root = fresh();
       fill(root, FILES);
       checked.push(rate(
@@ -273,8 +278,9 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
           const names = bare.list(`${root}/new`).sort();
           for (const name of names) {
             bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
-            if (!bare.isFile(`${root}/cur/${name}`)) throw new Error(name);
-            bare.readChecked(`${root}/cur/${name}`);
+            const size = bare.regularSize(`${root}/cur/${name}`);
+            if (size < 0) throw new Error(name);
+            bare.readChecked(`${root}/cur/${name}`, size);
             bare.unlink(`${root}/cur/${name}`);
             if (DURABILITY === "full") bare.syncDir(`${root}/cur`);
           }
@@ -326,10 +332,18 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     fill(root, FILES);
     const store = openStore(root);
     const lib: number[] = [], raw: number[] = [], typed: number[] = [];
+    const sorted: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       lib.push(await timed(() => store.list("new").then(() => {})));
       raw.push(await timed(() => void bare.list(`${root}/new`)));
       typed.push(await timed(() => void bare.listTyped(`${root}/new`)));
+      // What list() returns beyond the typed listing: full paths, sorted.
+      sorted.push(
+        await timed(() =>
+          void bare.listTyped(`${root}/new`).map((n) => `${root}/new/${n}`)
+            .sort()
+        ),
+      );
     }
     // Heap still held (after a collection) while going through the area:
     // list() holds every path, walk() only the entries in flight.
@@ -363,6 +377,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       libMs: lib,
       bareMs: raw,
       typedMs: typed,
+      sortedMs: sorted,
       listHeapKiB: await held(false),
       walkHeapKiB: await held(true),
     };

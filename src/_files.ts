@@ -157,12 +157,29 @@ export async function* walk(ctx: Context, area: Area): AsyncIterable<string> {
 
 /** The full paths of an area's files, sorted. */
 export async function list(ctx: Context, area: Area): Promise<string[]> {
+  // visible(), inlined: this is the listing a consumer of a large queue
+  // makes. One look at each name says whether it needs the slow order and
+  // whether it may be a name that is not UTF-8.
   const paths: string[] = [];
+  const prefix = area === "wait" ? undefined : `${areaPath(ctx, area)}/`;
+  let plain = true;
   for await (const batch of scanArea(ctx, area, `Cannot list '${area}'`)) {
-    for (const path of await visible(ctx, area, batch)) paths.push(path);
+    for (const e of batch) {
+      if (!listed(e)) continue;
+      const name = e.name;
+      if (!utf16IsUtf8Order(name)) {
+        plain = false;
+        if (name.includes("\ufffd") && !(await exists(ctx, area, name))) {
+          continue;
+        }
+      }
+      paths.push(
+        prefix === undefined ? entryPath(ctx, area, name) : prefix + name,
+      );
+    }
   }
   // In UTF-8 byte order, as claims take them.
-  return paths.every(utf16IsUtf8Order) ? paths.sort() : paths.sort(compareUtf8);
+  return plain ? paths.sort() : paths.sort(compareUtf8);
 }
 
 // Checks, without following a symbolic link, that an entry is what the
