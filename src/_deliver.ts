@@ -111,6 +111,82 @@ async function syncNew(
   }
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * The common delivery, as {@linkcode deliver} makes it (bytes or text, a
+ * generated name, no delay, no fsync: create and write the temporary, one
+ * rename into `new`), with no await where the backend's calls answer at
+ * once, as the Deno and Node backends' do. A backend that returns promises
+ * gets the same steps, awaited.
+ */
+export function deliverPlain(
+  ctx: Context,
+  data: string | Uint8Array,
+): string | Promise<string> {
+  const fs = ctx.fs;
+  const name = ctx.names.next();
+  const temp = entryPath(ctx, "tmp", "." + name);
+  let step: unknown;
+  try {
+    step = fs.writeNewFile(
+      temp,
+      typeof data === "string" ? encoder.encode(data) : data,
+      ctx.mode.files,
+    );
+  } catch (err) {
+    return plainFailed(ctx, err, name, temp, false);
+  }
+  if (step instanceof Promise) return plainRest(ctx, step, name, temp);
+  try {
+    step = fs.rename(temp, entryPath(ctx, "new", name));
+  } catch (err) {
+    return plainFailed(ctx, err, name, temp, true);
+  }
+  if (step instanceof Promise) {
+    return step.then(
+      () => name,
+      (err) => plainFailed(ctx, err, name, temp, true),
+    );
+  }
+  return name;
+}
+
+async function plainRest(
+  ctx: Context,
+  written: Promise<unknown>,
+  name: string,
+  temp: string,
+): Promise<string> {
+  try {
+    await written;
+  } catch (err) {
+    return await plainFailed(ctx, err, name, temp, false);
+  }
+  try {
+    await ctx.fs.rename(temp, entryPath(ctx, "new", name));
+  } catch (err) {
+    return await plainFailed(ctx, err, name, temp, true);
+  }
+  return name;
+}
+
+// What write() and deliver() do when a step fails: the temporary goes (a
+// temporary that already existed is somebody else's), and the error says
+// what failed.
+async function plainFailed(
+  ctx: Context,
+  err: unknown,
+  name: string,
+  temp: string,
+  written: boolean,
+): Promise<never> {
+  if (written || !(err instanceof AlreadyExistsError)) {
+    await quietly(() => ctx.fs.unlink(temp));
+  }
+  rethrow(err, `Cannot deliver '${name}'`, written ? `new/${name}` : "tmp");
+}
+
 export async function deliver(
   ctx: Context,
   data: DeliverData,

@@ -33,7 +33,7 @@ import { type Context, entryPath } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
 import { openForStream, streamFile } from "./_stream.ts";
 import { openContext } from "./_open_context.ts";
-import { deliver, deliverMany } from "./_deliver.ts";
+import { deliver, deliverMany, deliverPlain } from "./_deliver.ts";
 import * as files from "./_files.ts";
 import { recover } from "./_recover.ts";
 import { purge, requeue, requeueArea } from "./_requeue.ts";
@@ -265,6 +265,9 @@ export class FileStore {
    * @param options `overwrite` replaces an existing target.
    * @throws {AlreadyExistsError} The target exists (nothing changed).
    * @throws {NotFoundError} The file does not exist.
+   * @throws {NotSupportedError} The store is `shared` with
+   * `exclusiveNames: false`, and `overwrite` is not set: a target name
+   * cannot be made exclusive there (nothing touched).
    */
   async move(
     name: string,
@@ -288,6 +291,9 @@ export class FileStore {
    * @param options `overwrite` replaces an existing target.
    * @throws {AlreadyExistsError} The target exists (nothing changed).
    * @throws {NotFoundError} The file does not exist.
+   * @throws {NotSupportedError} The store is `shared` with
+   * `exclusiveNames: false`, and `overwrite` is not set: a target name
+   * cannot be made exclusive there (nothing touched).
    */
   async copy(
     name: string,
@@ -369,6 +375,9 @@ export class FileStore {
    * @returns The file's name in `new`.
    * @throws {AlreadyExistsError} `options.name` is waiting in `new` (nothing
    * changed).
+   * @throws {NotSupportedError} The store is `shared` with
+   * `exclusiveNames: false`, and `options.name` is given: a chosen name
+   * cannot be made exclusive there (nothing touched).
    * @throws {NotDurableError} The file was delivered, but `new` could not be
    * fsynced: do not deliver it again.
    * @throws {FileStoreError} The delivery failed; nothing was delivered and
@@ -398,10 +407,17 @@ export class FileStore {
     const name = options.name === undefined
       ? undefined
       : checkName(options.name);
-    const ctx = await this.#context();
+    const ctx = this.#ctx ?? await this.#context();
     if (name !== undefined) refuseChosenName(ctx, `deliver '${name}'`);
     const due = checkDue(options, ctx.now);
-    return await deliver(ctx, data, name, durability ?? ctx.durability, due);
+    const level = durability ?? ctx.durability;
+    if (
+      name === undefined && due === undefined && level === "none" &&
+      (typeof data === "string" || data instanceof Uint8Array)
+    ) {
+      return deliverPlain(ctx, data);
+    }
+    return await deliver(ctx, data, name, level, due);
   }
 
   /**
@@ -420,6 +436,9 @@ export class FileStore {
    * others were: they stay delivered (`delivered` names them), the rest not.
    * @throws {NotDurableError} All were delivered, but `new` could not be
    * fsynced: do not deliver them again.
+   * @throws {NotSupportedError} The store is `shared` with
+   * `exclusiveNames: false`, and a file has a name: a chosen name cannot
+   * be made exclusive there (nothing touched).
    */
   async deliverMany(
     files: Iterable<DeliverData | BatchFile>,
@@ -475,7 +494,7 @@ export class FileStore {
     const lease = options.lease === undefined
       ? undefined
       : checkAge(options.lease, "lease", MAX_DELAY);
-    const ctx = await this.#context();
+    const ctx = this.#ctx ?? await this.#context();
     const ahead = lease === undefined ? 0 : Math.max(0, lease - ctx.lease);
     return await claimNext(
       ctx,
