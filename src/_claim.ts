@@ -10,7 +10,7 @@ import { rethrow } from "./_rethrow.ts";
 import { listNames } from "./_scan_area.ts";
 import { type Claim, newClaim } from "./claim.ts";
 import { ClaimLostError, InvalidNameError, NotFoundError } from "./errors.ts";
-import type { FileInfo } from "./file_system.ts";
+import type { FileInfo, MaybePromise } from "./file_system.ts";
 
 /** Lists `new` in claim order, for the candidate cache. */
 export async function listCandidates(ctx: Context): Promise<string[]> {
@@ -90,15 +90,17 @@ export async function claimNext(
 // same: its reads, without a trusted size, refuse anything but a regular
 // file (FileSystem.readFile), and a claim thrown away here would wait for
 // its age.
-async function lookAt(
+function lookAt(
   ctx: Context,
   entry: string,
-): Promise<FileInfo | undefined> {
+): MaybePromise<FileInfo | undefined> {
+  let looked: MaybePromise<FileInfo>;
   try {
-    return await ctx.fs.lstat(entryPath(ctx, "cur", entry));
+    looked = ctx.fs.lstat(entryPath(ctx, "cur", entry));
   } catch {
     return undefined;
   }
+  return looked instanceof Promise ? looked.catch(() => undefined) : looked;
 }
 
 async function setAside(

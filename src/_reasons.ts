@@ -103,13 +103,12 @@ export async function readReason(
 }
 
 /** Removes the reason `key` (if any); a failure leaves it for clean(). */
-export async function dropReason(
+export function dropReason(
   ctx: Context,
   key: string | undefined,
-): Promise<void> {
-  if (key !== undefined) {
-    await quietly(() => ctx.fs.unlink(reasonPath(ctx, key)));
-  }
+): Promise<void> | undefined {
+  if (key === undefined) return;
+  return quietly(() => ctx.fs.unlink(reasonPath(ctx, key)));
 }
 
 /**

@@ -11,6 +11,7 @@
 import type { Context } from "./_context.ts";
 import { entryPath } from "./_context.ts";
 import { NotSupportedError } from "./errors.ts";
+import type { MaybePromise } from "./file_system.ts";
 import type { FileStoreOptions } from "./options.ts";
 
 /** Checks the option `shared`. */
@@ -44,11 +45,15 @@ export function refuseChosenName(ctx: Context, what: string): void {
  * fake); a crash before the unlink leaves a finished file that `clean()`
  * removes from `tmp`. Throws what the first call throws.
  */
-export async function removeClaimed(ctx: Context, path: string): Promise<void> {
-  if (!ctx.shared) {
-    await ctx.fs.unlink(path);
-    return;
-  }
+export function removeClaimed(
+  ctx: Context,
+  path: string,
+): MaybePromise<void> {
+  // (the backend's answer as it comes: no await on the common path)
+  return ctx.shared ? removeShared(ctx, path) : ctx.fs.unlink(path);
+}
+
+async function removeShared(ctx: Context, path: string): Promise<void> {
   const gone = entryPath(ctx, "tmp", `.${ctx.names.next()}`);
   await ctx.fs.rename(path, gone);
   try {
