@@ -64,6 +64,7 @@ const decoder = new TextDecoder();
 type State = "held" | "done" | "released" | "failed";
 
 let abort: (claim: Claim, reason: unknown) => void;
+let reasonOf: (claim: Claim) => unknown;
 let make: (
   ctx: Context,
   entry: string,
@@ -116,6 +117,7 @@ export class Claim {
   static {
     abort = (claim, reason) =>
       (claim.#abort ??= new AbortController()).abort(reason);
+    reasonOf = (claim) => claim.#abort?.signal.reason;
     make = (ctx, entry, name, attempts, max, size) => {
       const claim = new Claim();
       claim.#ctx = ctx;
@@ -337,6 +339,15 @@ export function newClaim(
   size?: number,
 ): Claim {
   return make(ctx, entry, name, attempts, maxAttempts, size);
+}
+
+/**
+ * Why a claim's `signal` was aborted, if it was: without making the signal
+ * (an AbortController a claim, in a loop over many claims, costs Node tens
+ * of MiB of resident memory).
+ */
+export function abortReason(claim: Claim): unknown {
+  return reasonOf(claim);
 }
 
 /** Aborts a claim's `signal` (from the consume loop). */
