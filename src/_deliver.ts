@@ -124,12 +124,11 @@ export function deliverPlain(
   ctx: Context,
   data: string | Uint8Array,
 ): string | Promise<string> {
-  const fs = ctx.fs;
   const name = ctx.names.next();
   const temp = entryPath(ctx, "tmp", "." + name);
-  let step: unknown;
+  let written: unknown;
   try {
-    step = fs.writeNewFile(
+    written = ctx.fs.writeNewFile(
       temp,
       typeof data === "string" ? encoder.encode(data) : data,
       ctx.mode.files,
@@ -137,38 +136,32 @@ export function deliverPlain(
   } catch (err) {
     return plainFailed(ctx, err, name, temp, false);
   }
-  if (step instanceof Promise) return plainRest(ctx, step, name, temp);
+  return written instanceof Promise
+    ? written.then(
+      () => publishPlain(ctx, name, temp),
+      (err) => plainFailed(ctx, err, name, temp, false),
+    )
+    : publishPlain(ctx, name, temp);
+}
+
+// The rename of a plain delivery into `new`, answered as the backend does.
+function publishPlain(
+  ctx: Context,
+  name: string,
+  temp: string,
+): string | Promise<string> {
+  let renamed: unknown;
   try {
-    step = fs.rename(temp, entryPath(ctx, "new", name));
+    renamed = ctx.fs.rename(temp, entryPath(ctx, "new", name));
   } catch (err) {
     return plainFailed(ctx, err, name, temp, true);
   }
-  if (step instanceof Promise) {
-    return step.then(
+  return renamed instanceof Promise
+    ? renamed.then(
       () => name,
       (err) => plainFailed(ctx, err, name, temp, true),
-    );
-  }
-  return name;
-}
-
-async function plainRest(
-  ctx: Context,
-  written: Promise<unknown>,
-  name: string,
-  temp: string,
-): Promise<string> {
-  try {
-    await written;
-  } catch (err) {
-    return await plainFailed(ctx, err, name, temp, false);
-  }
-  try {
-    await ctx.fs.rename(temp, entryPath(ctx, "new", name));
-  } catch (err) {
-    return await plainFailed(ctx, err, name, temp, true);
-  }
-  return name;
+    )
+    : name;
 }
 
 // What write() and deliver() do when a step fails: the temporary goes (a
