@@ -31,7 +31,10 @@ const WHY: Record<Phase, Record<string, string>> = {
   },
   claim: {
     "deno:statx":
-      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); its size lets the read skip the backend's lstat and fstat (readFile's trustedSize); 2: Deno.removeSync's own lstat before its unlink (Deno has no call that unlinks without it)",
+      "1: lstat after the claim's rename, so that a link, FIFO or device put in `new` is set aside, never handed out (hostile input); its size lets the read skip the backend's own lstat (readFile's trustedSize); 2: the fstat inside Deno.readFileSync, which reads the trusted claim in one op where an open, a read and a close are three (an op costs more than these calls: the bench's claim row); 3: Deno.removeSync's own lstat before its unlink (Deno has no call that unlinks without it)",
+    "deno:lseek": "inside Deno.readFileSync (one op, as statx 2 says)",
+    "deno:read":
+      "the read that finds the end, inside Deno.readFileSync (one op, as statx 2 says)",
     "deno+node:fs:statx":
       "1: lstat after the claim's rename (hostile input, as above); 2: the lstat that Deno's node:fs unlinkSync makes before its unlink",
     statx:
