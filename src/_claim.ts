@@ -20,14 +20,43 @@ export async function listCandidates(ctx: Context): Promise<string[]> {
   );
 }
 
-/** Claims the next file, or returns null when `new` has none. */
-export async function claimNext(
+/**
+ * Claims the next file, or returns null when `new` has none. The common
+ * claim (a candidate in the cache, nothing to promote) awaits nothing where
+ * the backend answers at once: its steps chain only where a backend call
+ * returns a promise.
+ */
+export function claimNext(
   ctx: Context,
   maxAttempts: number,
   detached = false,
   ahead = 0,
 ): Promise<Claim | null> {
-  const fs = ctx.fs;
+  try {
+    const entry = promotionDue(ctx) ? undefined : ctx.candidates.take();
+    if (entry !== undefined) {
+      const first = claimEntry(ctx, entry, maxAttempts, detached, ahead);
+      if (first instanceof Promise) {
+        return first.then((claim) =>
+          claim ?? claimLoop(ctx, maxAttempts, detached, ahead)
+        );
+      }
+      if (first !== undefined) return Promise.resolve(first);
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return claimLoop(ctx, maxAttempts, detached, ahead);
+}
+
+// The general claim: promotion, a refill of the cache, candidates lost to
+// other claimers.
+async function claimLoop(
+  ctx: Context,
+  maxAttempts: number,
+  detached: boolean,
+  ahead: number,
+): Promise<Claim | null> {
   let relisted = false;
   while (true) {
     // What became due goes into `new` first and takes its place there.
@@ -45,45 +74,96 @@ export async function claimNext(
       }
       if (entry === undefined) return null;
     }
-    const info = parseEntry(entry);
-    const claimed = entryOf(
-      info.name,
-      info.attempts,
-      "c",
-      ctx.names.token(ctx.now(), detached, ahead),
-      info.reason,
+    const claim = await claimEntry(ctx, entry, maxAttempts, detached, ahead);
+    if (claim !== undefined) return claim;
+  }
+}
+
+// One candidate: renamed into `cur` under a name with a new token, looked
+// at, handed out. Undefined where it is not to be had: another claimer won,
+// or it was not a regular file (set aside).
+function claimEntry(
+  ctx: Context,
+  entry: string,
+  maxAttempts: number,
+  detached: boolean,
+  ahead: number,
+): MaybePromise<Claim | undefined> {
+  const info = parseEntry(entry);
+  const claimed = entryOf(
+    info.name,
+    info.attempts,
+    "c",
+    ctx.names.token(ctx.now(), detached, ahead),
+    info.reason,
+  );
+  let renamed: MaybePromise<void>;
+  try {
+    renamed = ctx.fs.rename(
+      entryPath(ctx, "new", entry),
+      entryPath(ctx, "cur", claimed),
     );
-    try {
-      await fs.rename(
-        entryPath(ctx, "new", entry),
-        entryPath(ctx, "cur", claimed),
-      );
-    } catch (err) {
-      // Another claimer won, or the name was not what the listing said
-      // (a name that is not UTF-8 cannot be reached by its decoded form).
-      if (err instanceof NotFoundError) continue;
-      rethrow(err, `Cannot claim '${info.name}'`, `new/${entry}`);
-    }
-    // The listing said "a regular file", but a producer may have put a link,
-    // a FIFO or a device in its place before the rename: such an entry is
-    // never handed out. It goes aside to `dead`, where stats() counts it
-    // among the ignored, and the next candidate is taken.
-    const looked = await lookAt(ctx, claimed);
-    if (looked && !looked.isFile) {
-      await setAside(ctx, claimed, info.name, info.attempts);
-      continue;
-    }
-    // The look's size lets the claim's read skip the backend's own checks
-    // (FileSystem.readFile's trustedSize): only this claimer made the name.
-    return newClaim(
-      ctx,
-      claimed,
-      info.name,
-      info.attempts,
-      maxAttempts,
-      looked?.size,
+  } catch (err) {
+    return notClaimed(err, info.name, entry);
+  }
+  if (renamed instanceof Promise) {
+    return renamed.then(
+      () => handOut(ctx, claimed, info, maxAttempts),
+      (err: unknown) => notClaimed(err, info.name, entry),
     );
   }
+  return handOut(ctx, claimed, info, maxAttempts);
+}
+
+// Another claimer won, or the name was not what the listing said (a name
+// that is not UTF-8 cannot be reached by its decoded form): the next
+// candidate is taken. Any other failure is thrown.
+function notClaimed(err: unknown, name: string, entry: string): undefined {
+  if (err instanceof NotFoundError) return undefined;
+  rethrow(err, `Cannot claim '${name}'`, `new/${entry}`);
+}
+
+// The listing said "a regular file", but a producer may have put a link, a
+// FIFO or a device in its place before the rename: such an entry is never
+// handed out. It goes aside to `dead`, where stats() counts it among the
+// ignored, and the next candidate is taken.
+function handOut(
+  ctx: Context,
+  claimed: string,
+  info: EntryInfo,
+  maxAttempts: number,
+): MaybePromise<Claim | undefined> {
+  const looked = lookAt(ctx, claimed);
+  if (looked instanceof Promise) {
+    return looked.then((found) =>
+      withLook(ctx, claimed, info, maxAttempts, found)
+    );
+  }
+  return withLook(ctx, claimed, info, maxAttempts, looked);
+}
+
+function withLook(
+  ctx: Context,
+  claimed: string,
+  info: EntryInfo,
+  maxAttempts: number,
+  looked: FileInfo | undefined,
+): MaybePromise<Claim | undefined> {
+  if (looked && !looked.isFile) {
+    return setAside(ctx, claimed, info.name, info.attempts).then(() =>
+      undefined
+    );
+  }
+  // The look's size lets the claim's read skip the backend's own checks
+  // (FileSystem.readFile's trustedSize): only this claimer made the name.
+  return newClaim(
+    ctx,
+    claimed,
+    info.name,
+    info.attempts,
+    maxAttempts,
+    looked?.size,
+  );
 }
 
 // Where the look itself fails (undefined), the claim is handed out all the

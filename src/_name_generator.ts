@@ -51,6 +51,9 @@ export class NameGenerator {
   #randomAt = 256;
   #seq = 0;
   #lastToken = 0;
+  // The last token's time, and in base 36.
+  #tokenTime = -1;
+  #tokenTimeText = "";
 
   /** @param seq Where the token counter starts (tests start near the wrap). */
   constructor(pid: number, hostname: string, scope: string, seq = 0) {
@@ -103,6 +106,13 @@ export class NameGenerator {
     // A detached claim with a lease longer than the store's starts its
     // lease that much later (its token's time is its first sign of life).
     if (ahead > 0) time += ahead;
-    return `${this.#pid}.${tag}.${time.toString(36)}.${this.#seq.toString(36)}`;
+    // Most tokens fall in the millisecond of the one before.
+    if (time !== this.#tokenTime) {
+      this.#tokenTime = time;
+      this.#tokenTimeText = time.toString(36);
+    }
+    return `${this.#pid}.${tag}.${this.#tokenTimeText}.${
+      this.#seq.toString(36)
+    }`;
   }
 }

@@ -15,6 +15,7 @@ import { syncAfter } from "./_sync.ts";
 import { checkAge, MAX_DELAY } from "./_bounds.ts";
 import { InvalidStateError } from "./errors.ts";
 import type { Durability } from "./durability.ts";
+import type { MaybePromise } from "./file_system.ts";
 
 /** Options of {@linkcode Claim.done}. */
 export interface DoneOptions {
@@ -174,15 +175,31 @@ export class Claim {
    * @returns The bytes.
    * @throws {ClaimLostError} The file left `cur`.
    */
-  async read(): Promise<Uint8Array> {
+  read(): Promise<Uint8Array> {
+    // (no async frame: settles as soon as the backend's read does)
     try {
       const size = this.#size;
-      return await this.#ctx.fs.readFile(
+      const read = this.#ctx.fs.readFile(
         this.path,
         size === undefined ? undefined : { trustedSize: size },
       );
+      if (read instanceof Promise) {
+        return read.catch((err: unknown) =>
+          lost(err, "read", this.#name, this.#entry)
+        );
+      }
+      return Promise.resolve(read);
     } catch (err) {
-      lost(err, "read", this.name, this.#entry);
+      return this.#lost(err, "read");
+    }
+  }
+
+  // A failure of `operation`, as the rejection lost() makes of it.
+  #lost(err: unknown, operation: string): Promise<never> {
+    try {
+      lost(err, operation, this.#name, this.#entry);
+    } catch (thrown) {
+      return Promise.reject(thrown);
     }
   }
 
@@ -233,7 +250,37 @@ export class Claim {
    * @throws {ClaimLostError} The file left `cur` under this claim.
    * @throws {InvalidStateError} The claim was already finished or returned.
    */
-  async done(options: DoneOptions = {}): Promise<void> {
+  done(options: DoneOptions = {}): Promise<void> {
+    // The common finish (removed, no reason to drop, no fsync, no shared
+    // store) settles as soon as its unlink does, with no async frame.
+    const ctx = this.#ctx;
+    if (
+      this.#state === "held" && !(options.keep ?? ctx.keep) && !ctx.shared &&
+      reasonKeyOf(this.#entry) === undefined &&
+      ((options.durability ?? ctx.durability) !== "full" ||
+        !ctx.fs.capabilities.syncDirectory)
+    ) {
+      let removed: MaybePromise<void>;
+      try {
+        removed = ctx.fs.unlink(this.path);
+      } catch (err) {
+        return this.#lost(err, "finish");
+      }
+      if (removed instanceof Promise) {
+        return removed.then(
+          () => {
+            this.#state = "done";
+          },
+          (err: unknown) => lost(err, "finish", this.#name, this.#entry),
+        );
+      }
+      this.#state = "done";
+      return Promise.resolve();
+    }
+    return this.#finish(options);
+  }
+
+  async #finish(options: DoneOptions): Promise<void> {
     this.#check("finish");
     const ctx = this.#ctx;
     try {

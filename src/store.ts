@@ -489,18 +489,26 @@ export class FileStore {
    * assert.equal((await store.claim())?.name, "b");
    * ```
    */
-  async claim(options: ClaimOneOptions = {}): Promise<Claim | null> {
-    const max = checkMaxAttempts(options.maxAttempts);
-    const lease = options.lease === undefined
-      ? undefined
-      : checkAge(options.lease, "lease", MAX_DELAY);
-    const ctx = this.#ctx ?? await this.#context();
-    const ahead = lease === undefined ? 0 : Math.max(0, lease - ctx.lease);
-    return await claimNext(
+  claim(options: ClaimOneOptions = {}): Promise<Claim | null> {
+    // (no async frame: the common claim settles as soon as its calls do)
+    let max: number | undefined, lease: number | undefined;
+    try {
+      max = checkMaxAttempts(options.maxAttempts);
+      lease = options.lease === undefined
+        ? undefined
+        : checkAge(options.lease, "lease", MAX_DELAY);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const ctx = this.#ctx;
+    if (ctx === undefined) {
+      return Promise.resolve(this.#context()).then(() => this.claim(options));
+    }
+    return claimNext(
       ctx,
       max ?? ctx.maxAttempts,
       options.detached === true,
-      ahead,
+      lease === undefined ? 0 : Math.max(0, lease - ctx.lease),
     );
   }
 

@@ -12,39 +12,13 @@ import {
   IOError,
 } from "../mod.ts";
 import { type FaultPlan, faultyFileSystem } from "../src/testing.ts";
+import { type Answer, answering, ANSWERS, turns } from "./_answering.ts";
 import {
   type MemoryFileSystem,
   memoryFileSystem,
 } from "../src/backends/memory.ts";
 
-// Every call of `inner` (or those of `only`) answered by a promise, settled
-// a turn later.
-function promising(inner: FileSystem, only?: string[]): FileSystem {
-  return new Proxy(inner, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== "function" || key === "processAlive") return value;
-      if (only && !only.includes(String(key))) return value.bind(target);
-      return async (...args: unknown[]) => {
-        await null;
-        return await (value as (...a: unknown[]) => unknown).apply(
-          target,
-          args,
-        );
-      };
-    },
-  });
-}
-
 const GENERATED = /^\d+\.M\d{6}P\d+Q\d+R[0-9a-f]{16}\./;
-
-type Answer = "at once" | "by promise" | "by promise for renames only";
-
-function answering(fs: FileSystem, answer: Answer): FileSystem {
-  return answer === "at once"
-    ? fs
-    : promising(fs, answer === "by promise" ? undefined : ["rename"]);
-}
 
 async function setUp(answer: Answer, plan?: FaultPlan) {
   const inner: MemoryFileSystem = memoryFileSystem();
@@ -55,11 +29,6 @@ async function setUp(answer: Answer, plan?: FaultPlan) {
   return { inner, faulty, store };
 }
 
-const ANSWERS: Answer[] = [
-  "at once",
-  "by promise",
-  "by promise for renames only",
-];
 for (const answer of ANSWERS) {
   describe(`a plain delivery, the backend answering ${answer}`, () => {
     test("publishes bytes and text under a generated name, nothing left in tmp", async () => {
@@ -131,18 +100,6 @@ for (const answer of ANSWERS) {
       assert.deepEqual(inner.readDir("/s/new"), []);
     });
   });
-}
-
-// How many turns of the microtask queue pass before `p` settles.
-async function turns(p: Promise<unknown>): Promise<number> {
-  let settled = false;
-  p.then(() => (settled = true), () => (settled = true));
-  let n = 0;
-  while (!settled && n < 1000) {
-    await null;
-    n++;
-  }
-  return n;
 }
 
 test("with a backend that answers at once, a plain delivery awaits nothing", async () => {
