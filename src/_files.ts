@@ -160,10 +160,10 @@ export async function list(ctx: Context, area: Area): Promise<string[]> {
   // visible(), inlined: this is the listing a consumer of a large queue
   // makes. One look at each name says whether it needs the slow order and
   // whether it may be a name that is not UTF-8.
-  const paths: string[] = [];
-  const prefix = area === "wait" ? undefined : `${areaPath(ctx, area)}/`;
+  const names: string[] = [];
   let plain = true;
-  for await (const batch of scanArea(ctx, area, `Cannot list '${area}'`)) {
+  const what = `Cannot list '${area}'`;
+  for await (const batch of scanArea(ctx, area, what, true)) {
     for (const e of batch) {
       if (!listed(e)) continue;
       const name = e.name;
@@ -173,13 +173,21 @@ export async function list(ctx: Context, area: Area): Promise<string[]> {
           continue;
         }
       }
-      paths.push(
-        prefix === undefined ? entryPath(ctx, area, name) : prefix + name,
-      );
+      names.push(name);
     }
   }
-  // In UTF-8 byte order, as claims take them.
-  return plain ? paths.sort() : paths.sort(compareUtf8);
+  // In UTF-8 byte order, as claims take them. Outside `wait` every path is
+  // the area's directory and the name: the names are sorted, not the
+  // longer paths.
+  if (area === "wait") {
+    const paths = names.map((name) => entryPath(ctx, area, name));
+    return plain ? paths.sort() : paths.sort(compareUtf8);
+  }
+  if (plain) names.sort();
+  else names.sort(compareUtf8);
+  const prefix = `${areaPath(ctx, area)}/`;
+  for (let i = 0; i < names.length; i++) names[i] = prefix + names[i];
+  return names;
 }
 
 // Checks, without following a symbolic link, that an entry is what the

@@ -20,11 +20,16 @@ export function listed(e: DirEntry): boolean {
  * batch, not per entry), read as a stream where the backend can so that
  * memory stays flat. `wait` and `dead` list empty until they exist. A
  * failure is thrown as `what` about the area.
+ *
+ * With `whole`, the backend's `readDir` gives the area in one batch: for a
+ * caller that keeps every entry anyway (list()), one call is cheaper than
+ * a stream.
  */
 export async function* scanArea(
   ctx: Context,
   area: Area,
   what: string,
+  whole = false,
 ): AsyncIterable<DirEntry[]> {
   if (area === "wait") {
     // The directories of due times, and what is in them (see _wait.ts).
@@ -46,7 +51,7 @@ export async function* scanArea(
     throw new NotADirectoryError(`${what}: '${area}' is a symbolic link`);
   }
   try {
-    if (!fs.scanDir) {
+    if (whole || !fs.scanDir) {
       yield await fs.readDir(path);
       return;
     }
