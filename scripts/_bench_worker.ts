@@ -14,8 +14,8 @@ import { Heartbeat } from "../src/_heartbeat.ts";
 type Bare = {
   /**
    * A claim's read as the library makes it, after its lstat found a regular
-   * file of `size` bytes (readFile's trustedSize): open (never through a
-   * link where the runtime can say so), read, close.
+   * file of `size` bytes (readFile's trustedSize): under Node and Bun open
+   * (never through a link), read, close; under Deno readFileSync, one op.
    */
   readChecked(path: string, size: number): Uint8Array;
   /** lstat: the size of a regular file, else -1. */
@@ -36,15 +36,7 @@ const D = (globalThis as { Deno?: typeof Deno }).Deno;
 
 const bare: Bare = D
   ? {
-    readChecked: (p, size) => {
-      const f = D.openSync(p, { read: true });
-      try {
-        const buffer = new Uint8Array(size + 1);
-        return buffer.subarray(0, f.readSync(buffer) ?? 0);
-      } finally {
-        f.close();
-      }
-    },
+    readChecked: (p) => D.readFileSync(p),
     regularSize: (p) => {
       const s = D.lstatSync(p);
       return s.isFile ? s.size : -1;
@@ -159,6 +151,19 @@ function fill(root: string, count: number, offset = 0): void {
 const rate = (count: number, ms: number) => Math.round(count / ms * 1000);
 const heap = () => process.memoryUsage().heapUsed;
 
+function timedSync(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+// A fresh store with FILES files in `new`.
+function filled(): string {
+  const root = fresh();
+  fill(root, FILES);
+  return root;
+}
+
 async function timed(fn: () => Promise<void> | void): Promise<number> {
   const t = performance.now();
   await fn();
@@ -195,9 +200,8 @@ async function deliveries(
 ): Promise<Record<string, unknown>> {
   const lib: number[] = [], raw: number[] = [];
   if (durability === "none") await warmUp(one);
-  for (let r = 0; r < RUNS; r++) {
-    let root = fresh();
-    const store = openStore(root, durability);
+  const library = async () => {
+    const store = openStore(fresh(), durability);
     await store.prepare();
     lib.push(rate(
       FILES,
@@ -205,13 +209,21 @@ async function deliveries(
         for (let i = 0; i < FILES; i++) await store.deliver(data);
       }),
     ));
-    root = fresh();
+  };
+  const bareLoop = async () => {
+    const root = fresh();
     raw.push(rate(
       FILES,
       await timed(() => {
         for (let i = 0; i < FILES; i++) one(root, i);
       }),
     ));
+  };
+  // The library first in even rounds, last in odd ones.
+  for (let r = 0; r < RUNS; r++) {
+    for (const run of r % 2 ? [bareLoop, library] : [library, bareLoop]) {
+      await run();
+    }
   }
   return { lib, bare: raw };
 }
@@ -237,10 +249,8 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       bare.read(`${root}/cur/${name}`);
       bare.unlink(`${root}/cur/${name}`);
     }, true);
-    for (let r = 0; r < RUNS; r++) {
-      let root = fresh();
-      fill(root, FILES);
-      const store = openStore(root, DURABILITY);
+    const library = async () => {
+      const store = openStore(filled(), DURABILITY);
       lib.push(rate(
         FILES,
         await timed(async () => {
@@ -251,11 +261,12 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
           }
         }),
       ));
-      root = fresh();
-      fill(root, FILES);
+    };
+    const bareLoop = () => {
+      const root = filled();
       raw.push(rate(
         FILES,
-        await timed(() => {
+        timedSync(() => {
           const names = bare.list(`${root}/new`).sort();
           for (const name of names) {
             bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
@@ -266,15 +277,15 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
           }
         }),
       ));
-      // The same bare loop with the library's checks against hostile
-      // producers: an lstat after the claim's rename, whose size the read
-      // then trusts (open, never through a link where the runtime can say
-      // so, read, close).
-      root = fresh();
-      fill(root, FILES);
+    };
+    // The same bare loop with the library's checks against hostile
+    // producers: an lstat after the claim's rename, whose size the read
+    // then trusts (readChecked).
+    const checkedLoop = () => {
+      const root = filled();
       checked.push(rate(
         FILES,
-        await timed(() => {
+        timedSync(() => {
           const names = bare.list(`${root}/new`).sort();
           for (const name of names) {
             bare.rename(`${root}/new/${name}`, `${root}/cur/${name}`);
@@ -286,6 +297,11 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
           }
         }),
       ));
+    };
+    // The library first in even rounds, last in odd ones.
+    for (let r = 0; r < RUNS; r++) {
+      const order = [library, bareLoop, checkedLoop];
+      for (const run of r % 2 ? order.reverse() : order) await run();
     }
     return { lib, bare: raw, checked };
   },
@@ -474,15 +490,35 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       claimDelayed: [],
       claimUndelayed: [],
     };
+    // Each pair in one order in even rounds and the other in odd ones, so
+    // that what one run leaves behind (garbage, a grown heap) weighs on
+    // both sides alike.
+    const both = async (
+      r: number,
+      [a, runA]: [string, () => Promise<number>],
+      [b, runB]: [string, () => Promise<number>],
+    ) => {
+      if (r % 2) out[b]!.push(await runB());
+      out[a]!.push(await runA());
+      if (!(r % 2)) out[b]!.push(await runB());
+    };
     for (let r = 0; r < RUNS; r++) {
-      out.claimSmall!.push(await drain(1000));
-      out.claimLarge!.push(await drain(FILES));
-      out.deliverSmall!.push(await deliver(0));
-      out.deliverLarge!.push(await deliver(FILES));
-      out.claimUndelayed!.push(await delayed(0));
-      out.claimDelayed!.push(await delayed(FILES));
-      out.noHeartbeat!.push(await beating(false));
-      out.heartbeat!.push(await beating(true));
+      await both(r, ["claimSmall", () => drain(1000)], [
+        "claimLarge",
+        () => drain(FILES),
+      ]);
+      await both(r, ["deliverSmall", () => deliver(0)], [
+        "deliverLarge",
+        () => deliver(FILES),
+      ]);
+      await both(r, ["claimUndelayed", () => delayed(0)], [
+        "claimDelayed",
+        () => delayed(FILES),
+      ]);
+      await both(r, ["noHeartbeat", () => beating(false)], [
+        "heartbeat",
+        () => beating(true),
+      ]);
     }
     return out;
   },
