@@ -21,6 +21,10 @@ import { promising, turns } from "./_answering.ts";
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
+// What `p` rejects with; it must not resolve.
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(() => assert.fail("resolved"), (e: unknown) => e);
+
 // Which calls answer by promise (undefined: none; "all": every one).
 // (a listing stays a stream: the store reads it as the backend gives it)
 const EVERY_CALL = [
@@ -100,10 +104,7 @@ for (const [answer, mode] of MODES) {
         operation: "rename",
         nth: 4, // the three deliveries, then the first claim
       });
-      const err = await store.claim().then(
-        () => assert.fail("resolved"),
-        (e: unknown) => e,
-      );
+      const err = await rejection(store.claim());
       assert.ok(err instanceof IOError, String(err));
       assert.ok(err.message.startsWith(`Cannot claim '${nameOf("a")}'`));
       assert.deepEqual(files(inner, "new").map(label).sort(), ["a", "b", "c"]);
@@ -178,10 +179,7 @@ for (const [answer, mode] of MODES) {
         nth: 1,
       });
       const claim = (await store.claim())!;
-      const err = await claim.read().then(
-        () => assert.fail("resolved"),
-        (e: unknown) => e,
-      );
+      const err = await rejection(claim.read());
       assert.ok(err instanceof IOError, String(err));
       assert.ok(err.message.startsWith(`Cannot read '${nameOf("a")}'`));
       assert.equal(claim.held, true);
@@ -203,10 +201,7 @@ for (const [answer, mode] of MODES) {
         nth: 1,
       });
       const claim = (await store.claim())!;
-      const err = await claim.done().then(
-        () => assert.fail("resolved"),
-        (e: unknown) => e,
-      );
+      const err = await rejection(claim.done());
       assert.ok(err instanceof IOError, String(err));
       assert.ok(err.message.startsWith(`Cannot finish '${nameOf("a")}'`));
       assert.equal(claim.held, true);
