@@ -25,6 +25,9 @@
 #                    rep (names chosen by the caller are not exclusive)
 #   STATE/mnt/mfs    MooseFS 3, two chunk servers, goal 2, default options
 set -euo pipefail
+# The daemons are in sbin, which a PATH without it (env -i, a CI runner's
+# shell) leaves out.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 PACKAGES=(glusterfs-server glusterfs-client moosefs-master moosefs-chunkserver
   moosefs-client libfaketime iproute2 util-linux attr)
