@@ -3,6 +3,7 @@
 import type { Context } from "./_context.ts";
 import { quietly } from "./_rethrow.ts";
 import { Heartbeat } from "./_heartbeat.ts";
+import { removeAt } from "./_running.ts";
 import { Waiter } from "./_waiter.ts";
 import { retryDelay } from "./_backoff.ts";
 import {
@@ -162,9 +163,10 @@ export async function consume(
   // What each running handler does when consume() stops: one listener on
   // the stop signal for them all (a listener added and removed for every
   // claim costs Node tens of MiB of resident memory over a long drain).
-  const onStops = new Set<() => void>();
+  // (An array, not a Set: see _running.ts.)
+  const onStops: (() => void)[] = [];
   stop.signal.addEventListener("abort", () => {
-    for (const onStop of onStops) onStop();
+    for (const onStop of onStops.slice()) onStop();
   }, { once: true });
 
   // Runs the handler, bounded by the timeout and, after a stop, by the grace
@@ -198,12 +200,12 @@ export async function consume(
             timers.push(setTimeout(() => settle(ABANDONED), 1000));
           }, grace));
         if (stop.signal.aborted) onStop();
-        else onStops.add(onStop);
+        else onStops.push(onStop);
       });
     } finally {
       beats.remove(claim);
       for (const t of timers) clearTimeout(t);
-      if (onStop) onStops.delete(onStop);
+      if (onStop) removeAt(onStops, onStops.lastIndexOf(onStop));
     }
   };
 

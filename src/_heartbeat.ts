@@ -1,15 +1,22 @@
 // The heartbeat of consume() (PROTOCOL.md, "Leases"): every claim whose
 // handler runs is renewed (`touch()`) about every third of the lease, so no
 // recover() anywhere takes it. One timer serves all the claims of one
-// consume() call: a claim costs an entry in a map, not a timer of its own,
+// consume() call: a claim costs an entry in an array, not a timer of its own,
 // so handlers shorter than the interval pay nothing measurable.
 import { abortClaim, type Claim } from "./claim.ts";
+import { removeAt } from "./_running.ts";
+
+interface Beat {
+  readonly claim: Claim;
+  /** When it was last renewed. */
+  renewed: number;
+  renewing: boolean;
+}
 
 export class Heartbeat {
   readonly #period: number;
-  /** The claims whose handlers run, with when each was last renewed. */
-  readonly #claims = new Map<Claim, number>();
-  readonly #renewing = new Set<Claim>();
+  /** The claims whose handlers run (an array: see _running.ts). */
+  readonly #beats: Beat[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** @param lease How long a claim stays valid without renewal (ms). */
@@ -19,46 +26,46 @@ export class Heartbeat {
 
   /** Renews `claim` until {@linkcode Heartbeat.remove}; starts the timer. */
   add(claim: Claim): void {
-    this.#claims.set(claim, performance.now());
+    this.#beats.push({ claim, renewed: performance.now(), renewing: false });
     // Ticks at half the period: each claim is renewed between a half and
     // one period after its last renewal.
     this.#timer ??= setInterval(() => this.#tick(), this.#period / 2);
   }
 
   remove(claim: Claim): void {
-    this.#claims.delete(claim);
+    const beats = this.#beats;
+    for (let i = beats.length - 1; i >= 0; i--) {
+      if (beats[i]!.claim === claim) return removeAt(beats, i);
+    }
   }
 
   /** Stops the timer (the consume() call is over). */
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#claims.clear();
+    this.#beats.length = 0;
   }
 
   #tick(): void {
     const now = performance.now();
-    for (const [claim, renewed] of this.#claims) {
-      if (now - renewed < this.#period / 2 || this.#renewing.has(claim)) {
+    const beats = this.#beats;
+    // Backwards: a claim no longer held is removed on the way.
+    for (let i = beats.length - 1; i >= 0; i--) {
+      const beat = beats[i]!;
+      if (now - beat.renewed < this.#period / 2 || beat.renewing) continue;
+      if (!beat.claim.held) {
+        removeAt(beats, i);
         continue;
       }
-      if (!claim.held) {
-        this.#claims.delete(claim);
-        continue;
-      }
-      this.#renewing.add(claim);
-      claim.touch().then(
-        () => {
-          if (this.#claims.has(claim)) {
-            this.#claims.set(claim, performance.now());
-          }
-        },
+      beat.renewing = true;
+      beat.claim.touch().then(
+        () => (beat.renewed = performance.now()),
         // Recovered meanwhile (or the renewal failed): the handler is told.
         (err: unknown) => {
-          this.#claims.delete(claim);
-          abortClaim(claim, err);
+          this.remove(beat.claim);
+          abortClaim(beat.claim, err);
         },
-      ).finally(() => this.#renewing.delete(claim));
+      ).finally(() => (beat.renewing = false));
     }
   }
 }

@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { FileStore } from "../mod.ts";
 import { DEFAULT_BACKOFF, retryDelay } from "../src/_backoff.ts";
 import { memoryFileSystem } from "../src/backends/memory.ts";
+import { faultyFileSystem } from "../src/testing.ts";
 import { inTempDir } from "./_backends.ts";
 import { exited, start, until } from "./_spawn.ts";
 
@@ -314,6 +315,36 @@ test("Claim.fail() with a delay waits, and FailResult says when the retry is due
   const dead = await (await store.claim({ maxAttempts: 3 }))!.fail();
   assert.equal(dead.due, null);
   assert.equal(dead.dead, true);
+});
+
+test("every running claim is renewed while its handler runs, and none after", async () => {
+  const fs = faultyFileSystem(memoryFileSystem());
+  const store = new FileStore("/s", { fs, durability: "none" });
+  await store.prepare();
+  // Handlers of different lengths, all at once: the quick ones leave the
+  // heartbeat while the long ones stay in it.
+  const runs: Record<string, number> = { a: 40, b: 400, c: 20, d: 400 };
+  for (const name of Object.keys(runs)) await store.deliver(name, { name });
+  const entries: Record<string, string> = {};
+  const result = await store.consume(async (claim) => {
+    entries[claim.name] = claim.entry;
+    await new Promise((r) => setTimeout(r, runs[claim.name]));
+  }, { lease: 60, concurrency: 4, housekeeping: false });
+  assert.equal(result.handled, 4);
+  // the lease of 60 ms is renewed every 10 to 20 ms (fewer under load)
+  for (const [name, entry] of Object.entries(entries)) {
+    const calls = fs.calls.filter((c) => c.includes(`/s/cur/${entry}`));
+    const touches = calls.filter((c) => c.startsWith("utime ")).length;
+    const ms = runs[name]!;
+    assert.ok(
+      touches >= Math.floor(ms / 40) && touches <= Math.ceil(ms / 10) + 2,
+      `'${name}' (${ms} ms) renewed ${touches} times`,
+    );
+    assert.ok(
+      calls.at(-1)!.startsWith("unlink "),
+      `nothing after ${name}'s done`,
+    );
+  }
 });
 
 test("a claim whose lease is lost under its handler has its signal aborted", async () => {
