@@ -560,6 +560,33 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
     });
   },
 
+  // What bounds the drain's memory: the bare loop making the library's
+  // calls (a typed listing, then rename, lstat, trusted read, unlink),
+  // draining the same queue, its resident memory sampled as the drain's is.
+  barerss() {
+    const start = process.memoryUsage().rss;
+    let peak = start;
+    let handled = 0;
+    const ms = timedSync(() => {
+      for (const name of bare.listTyped(`${dir}/new`).sort()) {
+        bare.rename(`${dir}/new/${name}`, `${dir}/cur/${name}`);
+        const size = bare.regularSize(`${dir}/cur/${name}`);
+        if (size < 0) throw new Error(name);
+        bare.readChecked(`${dir}/cur/${name}`, size);
+        bare.unlink(`${dir}/cur/${name}`);
+        if (++handled % 1000 === 0) {
+          peak = Math.max(peak, process.memoryUsage().rss);
+        }
+      }
+    });
+    if (handled !== FILES) throw new Error(`drained ${handled} of ${FILES}`);
+    return Promise.resolve({
+      rate: rate(handled, ms),
+      peakMiB: Math.round(peak / 1048576),
+      startMiB: Math.round(start / 1048576),
+    });
+  },
+
   // consume() with concurrency 1 against 4.
   async concurrency() {
     const out: Record<string, number[]> = { one: [], four: [] };

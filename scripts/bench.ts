@@ -539,8 +539,13 @@ try {
       );
     }
     const lr = await worker(runtime, "listrss", drainDir, LARGE, 1);
+    // The same queue twice, copied first: drained by the bare loop, then by
+    // the library (each run in its own process).
+    await exec("cp", ["-a", drainDir, `${drainDir}-bare`]);
+    const br = await worker(runtime, "barerss", `${drainDir}-bare`, LARGE, 1);
     const dr = await worker(runtime, "drain", drainDir, LARGE, 1);
     await Deno.remove(drainDir, { recursive: true });
+    await Deno.remove(`${drainDir}-bare`, { recursive: true });
     row(
       name,
       `consume() draining ${LARGE.toLocaleString("en-US")}`,
@@ -564,6 +569,22 @@ try {
       `${lr.peakMiB} MiB (${lr.startMiB} at start)`,
       undefined,
       undefined,
+    );
+    // What bounds the drain's memory: the bare loop making the library's
+    // calls on the same queue (listing, rename, lstat, read, unlink). The
+    // guard of the library's own share: within 1.3 of it.
+    row(
+      name,
+      `  RSS of the bare loop draining the same queue`,
+      fmt(br.rate),
+      `${br.peakMiB} MiB (${br.startMiB} at start)`,
+      `${ratio(dr.peakMiB, br.peakMiB)} RSS`,
+      undefined,
+      goal(
+        `${name} drain memory against the bare drain`,
+        "<=1.3 bare drain",
+        dr.peakMiB <= 1.3 * br.peakMiB,
+      ),
     );
     const cc = await worker(
       runtime,
