@@ -456,9 +456,9 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
         }),
       );
     };
-    // The heartbeat consume() runs under each handler (a timer set, then
-    // cleared when the handler returns before it fires) against none, on
-    // 20,000 claims of a handler that does nothing.
+    // The heartbeat consume() runs under each handler (the claim added to
+    // its one timer's list, then removed when the handler returns) against
+    // none, on 20,000 claims of a handler that does nothing.
     const beating = async (beat: boolean) => {
       const root = fresh();
       fill(root, 20_000);
