@@ -4,6 +4,11 @@
 import { MAX_NAME_BYTES } from "./areas.ts";
 
 const encoder = new TextEncoder();
+/** Each byte's two lowercase hex digits. */
+const HEX = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
 
 /**
  * A 10-character base-36 tag of a host name and the scope of its process
@@ -47,8 +52,8 @@ export class NameGenerator {
   #host: string;
   #counter = 0;
   #last = 0;
-  #random = new Uint32Array(256);
-  #randomAt = 256;
+  #random = new Uint8Array(2048);
+  #randomAt = 2048;
   #seq = 0;
   #lastToken = 0;
   // The last token's time, and in base 36.
@@ -64,14 +69,19 @@ export class NameGenerator {
     this.detachedTag = hostTag(hostname, `${scope}\u0000detached`);
   }
 
+  // 64 random bits as 16 hex digits, a byte at a time from a table: the
+  // radix conversion of Number.prototype.toString(16) took 0.9 of the
+  // 1.5 µs a name cost under Node.
   #nextRandom(): string {
     if (this.#randomAt >= this.#random.length) {
       crypto.getRandomValues(this.#random);
       this.#randomAt = 0;
     }
-    const hi = this.#random[this.#randomAt++]!;
-    const lo = this.#random[this.#randomAt++]!;
-    return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+    const b = this.#random;
+    const i = this.#randomAt;
+    this.#randomAt = i + 8;
+    return HEX[b[i]!]! + HEX[b[i + 1]!]! + HEX[b[i + 2]!]! + HEX[b[i + 3]!]! +
+      HEX[b[i + 4]!]! + HEX[b[i + 5]!]! + HEX[b[i + 6]!]! + HEX[b[i + 7]!]!;
   }
 
   /** A new unique name; names of one generator sort in the order made. */

@@ -30,6 +30,30 @@ test("parseEntry() reads back every entry the store makes", () => {
   }
 });
 
+test("NameGenerator.next() gives each name 64 random bits as 16 hex digits", () => {
+  const names = new NameGenerator(1, "h", "");
+  // past the end of one batch of random bytes, and into the next
+  const randoms = Array.from({ length: 600 }, () => {
+    const m = /R([0-9a-f]{16})\.h$/.exec(names.next());
+    assert.ok(m, "the maildir form");
+    return m[1]!;
+  });
+  assert.equal(new Set(randoms).size, randoms.length, "no two alike");
+  for (let digit = 0; digit < 16; digit++) {
+    const seen = new Set(randoms.map((r) => r[digit]));
+    assert.equal(seen.size, 16, `every hex digit at position ${digit}`);
+  }
+  // and no byte follows from another (equal by chance in 1 of 256)
+  for (let j = 0; j < 8; j++) {
+    for (let k = j + 1; k < 8; k++) {
+      const same = randoms.filter((r) =>
+        r.slice(2 * j, 2 * j + 2) === r.slice(2 * k, 2 * k + 2)
+      ).length;
+      assert.ok(same < 20, `bytes ${j} and ${k} alike in ${same} names`);
+    }
+  }
+});
+
 test("parseEntry() keeps times to the year 117,000 (ten base-36 digits)", () => {
   const names = new NameGenerator(1, "h", "");
   for (
