@@ -18,6 +18,8 @@ export class Heartbeat {
   /** The claims whose handlers run (an array: see _running.ts). */
   readonly #beats: Beat[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The time of the last tick (a clock read per claim costs Deno 0.24 µs). */
+  #clock = 0;
 
   /** @param lease How long a claim stays valid without renewal (ms). */
   constructor(lease: number) {
@@ -26,10 +28,14 @@ export class Heartbeat {
 
   /** Renews `claim` until {@linkcode Heartbeat.remove}; starts the timer. */
   add(claim: Claim): void {
-    this.#beats.push({ claim, renewed: performance.now(), renewing: false });
-    // Ticks at half the period: each claim is renewed between a half and
-    // one period after its last renewal.
-    this.#timer ??= setInterval(() => this.#tick(), this.#period / 2);
+    if (this.#timer === undefined) {
+      this.#clock = performance.now();
+      // Ticks at half the period: each claim is renewed at most one period
+      // after its last renewal, counted for a new claim from the last tick
+      // (earlier than its start, never later).
+      this.#timer = setInterval(() => this.#tick(), this.#period / 2);
+    }
+    this.#beats.push({ claim, renewed: this.#clock, renewing: false });
   }
 
   remove(claim: Claim): void {
@@ -47,7 +53,7 @@ export class Heartbeat {
   }
 
   #tick(): void {
-    const now = performance.now();
+    const now = this.#clock = performance.now();
     const beats = this.#beats;
     // Backwards: a claim no longer held is removed on the way.
     for (let i = beats.length - 1; i >= 0; i--) {
