@@ -1,6 +1,7 @@
-// The one listing of an area that every operation uses (list, walk, claim,
+// The listing of an area that every operation uses (list, walk, claim,
 // recover, clean, stats), with the one fallback for backends without
-// `scanDir`.
+// `scanDir`, and the same checks and errors for the listing by name that
+// claims take in one synchronous loop where the backend answers at once.
 import type { Area } from "./areas.ts";
 import { areaPath, type Context } from "./_context.ts";
 import { rethrow } from "./_rethrow.ts";
